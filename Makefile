@@ -1,0 +1,14 @@
+# Thin wrappers: the work is in scripts/tasks.sh, which also runs where make is missing.
+.PHONY: run test lint typecheck bench env
+run:
+	sh scripts/tasks.sh run $(ARGS)
+test:
+	sh scripts/tasks.sh test $(ARGS)
+lint:
+	sh scripts/tasks.sh lint
+typecheck:
+	sh scripts/tasks.sh typecheck
+bench:
+	sh scripts/tasks.sh bench $(ARGS)
+env:
+	sh scripts/tasks.sh env

@@ -1,0 +1,3 @@
+"""Appointment and queue service for citizen offices."""
+
+__version__ = "0.1.0"

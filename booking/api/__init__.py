@@ -1,0 +1,1 @@
+"""HTTP surface: the app factory, controllers and the error format."""

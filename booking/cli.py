@@ -1,0 +1,140 @@
+"""``booking``: one entry point for the service's processes; each subcommand is one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from booking.db.database import ensure_database
+from booking.db.migrations import MigrationError, load_migrations, migrate
+from booking.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("booking")
+
+
+class CommandError(Exception):
+    """A failure the operator can act on; printed as one line without a traceback."""
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    try:
+        await ensure_database(settings.database_url)
+        conn = await asyncpg.connect(settings.database_url, timeout=settings.db_timeout_seconds)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise CommandError(f"cannot reach the database: {exc}") from None
+    try:
+        return await migrate(conn, load_migrations())
+    except MigrationError as exc:
+        raise CommandError(f"migration refused: {exc}") from None
+    finally:
+        await conn.close()
+
+
+def _run(coroutine_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(coroutine_fn())
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    applied = asyncio.run(apply_migrations(settings))
+    print(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}"
+        if applied
+        else "database schema is up to date"
+    )
+
+
+def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> None:
+    from booking.demo import seed_demo
+
+    async def run() -> None:
+        try:
+            conn = await asyncpg.connect(settings.database_url, timeout=settings.db_timeout_seconds)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            raise CommandError(f"cannot reach the database: {exc}") from None
+        try:
+            summary = await seed_demo(conn)
+        finally:
+            await conn.close()
+        print(summary)
+
+    _run(run)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker process counts its own requests; the collector adds them up from here.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-")
+    Granian(
+        "booking.api.app:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=LogLevels(settings.log_level.lower()),
+        respawn_failed_workers=True,
+    ).serve()
+
+
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
+    from arq.worker import run_worker
+
+    from booking.workers.settings import worker_settings
+
+    run_worker(worker_settings(settings))
+
+
+def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
+    from booking.dev import run_dev
+
+    run_dev(Path(args.data).resolve(), args.port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="booking", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="the whole service on this machine, embedded PostgreSQL/Redis")
+    dev.add_argument("--data", default=".booking-dev", help="data folder (default .booking-dev)")
+    dev.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    dev.set_defaults(handler=cmd_dev)
+    serve = sub.add_parser("serve", help="the HTTP API (production ASGI server)")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server listens on all
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    serve.set_defaults(handler=cmd_serve)
+    sub.add_parser("worker", help="the background worker (arq)").set_defaults(handler=cmd_worker)
+    sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(handler=cmd_migrate)
+    sub.add_parser("seed-demo", help="insert demo data").set_defaults(handler=cmd_seed_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings() if args.command != "dev" else Settings()
+        _setup_logging(settings)
+        args.handler(settings, args)
+    except (SettingsError, CommandError) as exc:
+        print(f"booking: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

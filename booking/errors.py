@@ -1,0 +1,58 @@
+"""Domain errors carry their HTTP status and a stable code, so handlers never map them by hand."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    """The one error shape of the API: clients switch on ``code``, people read ``message``."""
+
+    status: int
+    code: str
+    message: str
+    details: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+class BookingError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, details: list[FieldProblem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(self.status, self.code, self.message, self.details)
+
+
+class InvalidInput(BookingError):
+    status = 422
+    code = "invalid_input"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> InvalidInput:
+        return cls(f"{field}: {message}", [FieldProblem(field, message)])
+
+
+class NotFound(BookingError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(BookingError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(BookingError):
+    status = 503
+    code = "unavailable"

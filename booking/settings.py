@@ -1,0 +1,122 @@
+"""One frozen Settings object, read from ``BOOKING_*`` once at start and passed explicitly.
+
+Nothing else in the code base reads the environment, so a bad value is found here, at
+start, with one clear line instead of a traceback deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+SmtpSecurity = Literal["none", "starttls", "tls"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/booking"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: SmtpSecurity = "none"
+    mail_from: str = "Bürgerservice <termine@example.org>"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    db_timeout_seconds: float = 5.0
+    retention_days: int = 2
+    log_level: LogLevel = "INFO"
+    dev_mail_dir: str = ""
+
+    @property
+    def dev_mode(self) -> bool:
+        """The dev mail pages exist only where ``booking dev`` points them at its sink."""
+        return bool(self.dev_mail_dir)
+
+
+ENV_PREFIX: Final = "BOOKING_"
+
+# Values that may carry credentials are never echoed back in an error message.
+_SECRET_FIELDS: Final = frozenset({"database_url", "redis_url", "secret_key", "smtp_password"})
+
+
+def _check_url(schemes: frozenset[str], need_host: bool) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # raises ValueError for a non-numeric port
+        except ValueError:
+            return "is not a valid URL"
+        if parts.scheme not in schemes:
+            return f"must start with one of {', '.join(sorted(s + '://' for s in schemes))}"
+        if need_host and not parts.hostname:
+            return "needs a host name"
+        return None
+
+    return check
+
+
+def _check_range(low: float, high: float) -> Callable[[Any], str | None]:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"must be between {low:g} and {high:g}"
+
+    return check
+
+
+_CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
+    # A socket URL (postgresql://user@/db?host=/dir) has no host name in the authority.
+    "database_url": _check_url(frozenset({"postgresql", "postgres"}), need_host=False),
+    "redis_url": _check_url(frozenset({"redis", "rediss"}), need_host=True),
+    "public_url": _check_url(frozenset({"http", "https"}), need_host=True),
+    "smtp_port": _check_range(1, 65535),
+    "db_pool_min": _check_range(0, 1000),
+    "db_pool_max": _check_range(1, 1000),
+    "db_timeout_seconds": _check_range(0.1, 600),
+    "retention_days": _check_range(0, 3650),
+}
+
+
+def env_names() -> frozenset[str]:
+    """Every environment variable the service reads (compose.yaml is checked against it)."""
+    return frozenset(ENV_PREFIX + name.upper() for name in Settings.__struct_fields__)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for name in Settings.__struct_fields__:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            raw[name] = env[key].strip()
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_describe_validation_error(str(exc))) from None
+    for name, check in _CHECKS.items():
+        problem = check(getattr(settings, name))
+        if problem:
+            shown = "" if name in _SECRET_FIELDS else f" (got {getattr(settings, name)!r})"
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()} {problem}{shown}")
+    if settings.db_pool_min > settings.db_pool_max:
+        raise SettingsError("BOOKING_DB_POOL_MIN must not exceed BOOKING_DB_POOL_MAX")
+    return settings
+
+
+def _describe_validation_error(message: str) -> str:
+    # msgspec says "Expected `int`, got `str` - at `$.smtp_port`"; name the variable instead.
+    text, _, where = message.partition(" - at `$.")
+    field = where.rstrip("`")
+    if field:
+        return f"{ENV_PREFIX}{field.upper()}: {text.lower()}"
+    return text

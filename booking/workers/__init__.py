@@ -1,0 +1,1 @@
+"""Background work on arq: thin, id-only, idempotent tasks and periodic sweeps."""

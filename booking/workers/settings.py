@@ -1,0 +1,37 @@
+"""The arq worker's settings, built from our Settings at start instead of at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+
+from booking.db.pool import create_pool
+from booking.redis_client import deserialize_job, redis_settings, serialize_job
+from booking.settings import Settings
+from booking.workers.tasks import erase_personal_data
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["db_pool"] = await create_pool(settings)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        pool = ctx.get("db_pool")
+        if pool is not None:
+            await pool.close()
+
+    return {
+        "functions": [erase_personal_data],
+        "cron_jobs": [cron(erase_personal_data, hour={3}, minute={17}, unique=True)],
+        "redis_settings": redis_settings(settings),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "job_serializer": serialize_job,
+        "job_deserializer": deserialize_job,
+        "max_jobs": 20,
+        "job_timeout": 300,
+        "keep_result": 3600,
+        "handle_signals": True,
+    }

@@ -1,0 +1,28 @@
+"""arq tasks. Each may run more than once, so each is safe to repeat."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from booking.db.privacy import erase_personal_data_before
+
+log = logging.getLogger("booking.worker")
+
+
+async def erase_personal_data(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: blank citizens' contact data after the retention period (DSGVO, invariant 7)."""
+    settings = ctx["settings"]
+    async with ctx["db_pool"].acquire() as conn, conn.transaction():
+        counts = await erase_personal_data_before(conn, settings.retention_days)
+    log.info(
+        "erased personal data: %d appointments, %d tickets, %d waitlist entries",
+        counts.appointments,
+        counts.tickets,
+        counts.waitlist_entries,
+    )
+    return {
+        "appointments": counts.appointments,
+        "tickets": counts.tickets,
+        "waitlist_entries": counts.waitlist_entries,
+    }
