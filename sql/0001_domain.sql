@@ -78,15 +78,19 @@ create index closure_location_idx on closure (location_id, first_day);
 
 -- One row per location and grid unit: invariant 1 is this check, enforced by the database.
 -- window_ends_at is the end of the opening window the unit lies in: an appointment never
--- runs past it (over a lunch break, say).
+-- runs past it (over a lunch break, say). rule_capacity is what the opening rules ask for;
+-- capacity stays at or above booked when rules shrink, and the difference is a conflict
+-- for admins until the affected appointments are moved or cancelled.
 create table slot (
     location_id    bigint not null references location on delete cascade,
     starts_at      timestamptz not null,
     window_ends_at timestamptz not null,
+    rule_capacity  integer not null check (rule_capacity >= 0),
     capacity       integer not null check (capacity >= 0),
     booked         integer not null default 0 check (booked >= 0),
     primary key (location_id, starts_at),
     check (window_ends_at > starts_at),
+    check (capacity >= rule_capacity),
     constraint slot_not_overbooked check (booked <= capacity)
 );
 
@@ -134,6 +138,7 @@ create table appointment_service (
     appointment_id bigint not null references appointment on delete cascade,
     service_id     bigint not null references service,
     position       smallint not null,
+    quantity       smallint not null default 1 check (quantity between 1 and 5),
     primary key (appointment_id, service_id)
 );
 

@@ -6,10 +6,12 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from booking.db.constraints import translate
 from booking.errors import BookingError, ErrorBody, FieldProblem
 
 log = logging.getLogger("booking.api")
@@ -53,6 +55,15 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Error
     return _respond(body, exc.headers)
 
 
+def handle_database(
+    request: Request[Any, Any, Any], exc: asyncpg.PostgresError
+) -> Response[ErrorBody]:
+    translated = translate(exc)
+    if translated is None:
+        return handle_unexpected(request, exc)
+    return _respond(translated.body())
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     # The path and the exception type are enough to find the bug; bodies may hold personal data.
     log.error(
@@ -65,5 +76,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     BookingError: handle_booking_error,
     ValidationException: handle_validation,
     HTTPException: handle_http,
+    asyncpg.PostgresError: handle_database,
     Exception: handle_unexpected,
 }

@@ -1,0 +1,74 @@
+"""Use cases for the slot grid: generate a location's horizon from its rules, idempotently.
+
+The grid is derived state: rules and closures are the truth, and regenerating any number
+of times converges to the same rows. Capacity never drops below what is booked; the units
+and appointments where the rules now ask for less are reported for admins instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from booking.availability import grid_units, local_day_bounds
+from booking.db import Connection
+from booking.db import slots as q
+from booking.db.slots import ConflictingAppointment, ConflictUnit
+from booking.errors import NotFound
+
+
+class GridReport(msgspec.Struct, frozen=True):
+    location: str
+    created: int
+    changed: int
+    removed: int
+    conflict_units: list[ConflictUnit]
+    conflicting_appointments: list[ConflictingAppointment]
+
+
+async def regenerate_location_grid(conn: Connection, location_id: int, now: datetime) -> GridReport:
+    """Bring one location's future grid in line with its rules, in the caller's transaction."""
+    location = await q.lock_grid_location(conn, location_id)
+    if location is None:
+        raise NotFound("No such location.")
+    today = now.astimezone(ZoneInfo(location.time_zone)).date()
+    last_day = today + timedelta(days=location.horizon_days)
+    _, until = local_day_bounds(last_day, location.time_zone)
+    wanted = [
+        unit
+        for unit in grid_units(
+            await q.opening_windows(conn, location_id),
+            await q.closed_days(conn, location_id),
+            location.time_zone,
+            location.grid_minutes,
+            today,
+            last_day,
+        )
+        if unit.starts_at >= now
+    ]
+    changes = await q.apply_grid(conn, location_id, wanted, now, until)
+    return GridReport(
+        location=location.slug,
+        created=changes.created,
+        changed=changes.changed,
+        removed=changes.removed,
+        conflict_units=await q.conflict_units(conn, location_id, now),
+        conflicting_appointments=await q.conflicting_appointments(conn, location_id, now),
+    )
+
+
+async def grid_conflicts(conn: Connection, location_id: int, now: datetime) -> GridReport:
+    """The standing conflicts without regenerating, for the admins' list."""
+    location = await q.lock_grid_location(conn, location_id)
+    if location is None:
+        raise NotFound("No such location.")
+    return GridReport(
+        location=location.slug,
+        created=0,
+        changed=0,
+        removed=0,
+        conflict_units=await q.conflict_units(conn, location_id, now),
+        conflicting_appointments=await q.conflicting_appointments(conn, location_id, now),
+    )
