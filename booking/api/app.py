@@ -15,10 +15,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from booking import __version__
-from booking.api.dependencies import provide_settings, provide_transaction
+from booking.api.dependencies import provide_clock, provide_settings, provide_transaction
 from booking.api.devmail import DevMailController
 from booking.api.errors import EXCEPTION_HANDLERS
 from booking.api.health import HealthController
+from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import create_redis
 from booking.resources import frontend_dir
@@ -37,7 +38,7 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         await app.state.db_pool.close()
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = settings or load_settings()
     prometheus = PrometheusConfig(
         app_name="booking",
@@ -55,9 +56,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[_lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": clock or SystemClock()}),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "clock": Provide(provide_clock, sync_to_thread=False),
             "db": Provide(provide_transaction),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -8,6 +8,7 @@ import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from booking.clock import Clock
 from booking.db import Connection
 from booking.settings import Settings
 
@@ -15,6 +16,11 @@ from booking.settings import Settings
 def provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
+
+
+def provide_clock(state: State) -> Clock:
+    clock: Clock = state.clock
+    return clock
 
 
 async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
@@ -26,4 +32,5 @@ async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
 
 # Handlers name what they need explicitly; Litestar 3 drops inferred dependencies.
 SettingsDep = NamedDependency[Settings]
+ClockDep = NamedDependency[Clock]
 Transaction = NamedDependency[Connection]
