@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from booking.clock import SystemClock
 from booking.db.database import ensure_database
 from booking.db.migrations import MigrationError, load_migrations, migrate
 from booking.settings import Settings, SettingsError, load_settings
@@ -67,7 +68,7 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> None:
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             raise CommandError(f"cannot reach the database: {exc}") from None
         try:
-            summary = await seed_demo(conn)
+            summary = await seed_demo(conn, SystemClock().now())
         finally:
             await conn.close()
         print(summary)

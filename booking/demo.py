@@ -5,13 +5,14 @@ Seeding twice changes nothing: locations that exist keep their hours and closure
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
-import asyncpg
 import msgspec
 
+from booking.db import Connection
 from booking.db import catalogue as q
 from booking.db.catalogue import NewClosure, NewLocation, NewOpeningRule, NewService
+from booking.grid import regenerate_all_grids
 
 _ID_CARD_DOCS = (
     ["Bisheriger Ausweis oder Pass", "Ein aktuelles biometrisches Passfoto",
@@ -152,8 +153,8 @@ def public_holidays(year: int) -> list[NewClosure]:
     return [NewClosure(date(year, m, d), date(year, m, d), de, en) for (m, d), de, en in fixed]
 
 
-async def seed_demo(conn: asyncpg.Connection) -> str:
-    year = datetime.now(UTC).year
+async def seed_demo(conn: Connection, now: datetime) -> str:
+    year = now.year
     async with conn.transaction():
         service_ids = {svc.slug: await q.upsert_service(conn, svc) for svc in SERVICES}
         created = []
@@ -169,5 +170,6 @@ async def seed_demo(conn: asyncpg.Connection) -> str:
                 conn, location_id, public_holidays(year) + public_holidays(year + 1)
             )
         locations, services = await q.count_catalogue(conn)
+    await regenerate_all_grids(conn, now)
     new = f" (new: {', '.join(created)})" if created else " (nothing new)"
     return f"demo data: {locations} locations, {services} services{new}"

@@ -21,6 +21,7 @@ from types import FrameType
 import asyncpg
 
 from booking.cli import CommandError, apply_migrations
+from booking.clock import SystemClock
 from booking.demo import seed_demo
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from booking.mailsink import MailSink
@@ -48,7 +49,7 @@ async def _prepare(env: dict[str, str]) -> str:
     await apply_migrations(settings)
     conn = await asyncpg.connect(settings.database_url)
     try:
-        return await seed_demo(conn)
+        return await seed_demo(conn, SystemClock().now())
     finally:
         await conn.close()
 

@@ -59,6 +59,15 @@ async def regenerate_location_grid(conn: Connection, location_id: int, now: date
     )
 
 
+async def regenerate_all_grids(conn: Connection, now: datetime) -> list[GridReport]:
+    """Extend every active location's horizon, one transaction each, so one failure stays local."""
+    reports = []
+    for location_id in await q.active_location_ids(conn):
+        async with conn.transaction():
+            reports.append(await regenerate_location_grid(conn, location_id, now))
+    return reports
+
+
 async def grid_conflicts(conn: Connection, location_id: int, now: datetime) -> GridReport:
     """The standing conflicts without regenerating, for the admins' list."""
     location = await q.lock_grid_location(conn, location_id)

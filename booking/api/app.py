@@ -19,6 +19,7 @@ from booking.api.dependencies import provide_clock, provide_settings, provide_tr
 from booking.api.devmail import DevMailController
 from booking.api.errors import EXCEPTION_HANDLERS
 from booking.api.health import HealthController
+from booking.api.offers import CatalogueController
 from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import create_redis
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     handlers: list[object] = [
         HealthController,
+        CatalogueController,
         PrometheusController,
         create_static_files_router(path="/static", directories=[frontend_dir() / "static"]),
     ]

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 
 from booking.clock import Clock
 from booking.db import Connection
@@ -32,5 +33,5 @@ async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
 
 # Handlers name what they need explicitly; Litestar 3 drops inferred dependencies.
 SettingsDep = NamedDependency[Settings]
-ClockDep = NamedDependency[Clock]
-Transaction = NamedDependency[Connection]
+ClockDep = NamedDependency[SkipValidation[Clock]]
+Transaction = NamedDependency[SkipValidation[Connection]]

@@ -34,7 +34,8 @@ def _field_problems(extra: object) -> list[FieldProblem]:
     problems = []
     for item in extra:
         if isinstance(item, dict):
-            where = str(item.get("key") or item.get("source") or "body")
+            # A parameter named after a Python keyword (from_) is "from" to the client.
+            where = str(item.get("key") or item.get("source") or "body").rstrip("_")
             problems.append(FieldProblem(where, str(item.get("message", "invalid"))))
     return problems
 
@@ -49,8 +50,10 @@ def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Re
     return _respond(ErrorBody(422, "invalid_input", message, details))
 
 
-def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
     body = ErrorBody(status, _code_for(status), exc.detail, _field_problems(exc.extra))
     return _respond(body, exc.headers)
 

@@ -6,15 +6,17 @@ from typing import Any
 
 from arq import cron
 
+from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
-from booking.workers.tasks import erase_personal_data
+from booking.workers.tasks import erase_personal_data, extend_grids
 
 
-def worker_settings(settings: Settings) -> dict[str, Any]:
+def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["clock"] = clock or SystemClock()
         ctx["db_pool"] = await create_pool(settings)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -23,8 +25,13 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             await pool.close()
 
     return {
-        "functions": [erase_personal_data],
-        "cron_jobs": [cron(erase_personal_data, hour={3}, minute={17}, unique=True)],
+        "functions": [erase_personal_data, extend_grids],
+        "cron_jobs": [
+            cron(erase_personal_data, hour={3}, minute={17}, unique=True),
+            # Shortly after midnight in Central Europe; at startup too, so a new worker fills
+            # any day a stopped one missed.
+            cron(extend_grids, hour={23}, minute={5}, unique=True, run_at_startup=True),
+        ],
         "redis_settings": redis_settings(settings),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

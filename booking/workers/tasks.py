@@ -6,8 +6,23 @@ import logging
 from typing import Any
 
 from booking.db.privacy import erase_personal_data_before
+from booking.grid import regenerate_all_grids
 
 log = logging.getLogger("booking.worker")
+
+
+async def extend_grids(ctx: dict[str, Any]) -> list[str]:
+    """Daily: move every location's bookable horizon one day on, and report conflicts."""
+    async with ctx["db_pool"].acquire() as conn:
+        reports = await regenerate_all_grids(conn, ctx["clock"].now())
+    for report in reports:
+        if report.conflict_units:
+            log.warning(
+                "grid of %s has %d units booked above its opening rules",
+                report.location,
+                len(report.conflict_units),
+            )
+    return [report.location for report in reports]
 
 
 async def erase_personal_data(ctx: dict[str, Any]) -> dict[str, int]:
