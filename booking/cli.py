@@ -17,7 +17,7 @@ import asyncpg
 from booking.clock import SystemClock
 from booking.db.database import ensure_database
 from booking.db.migrations import MigrationError, load_migrations, migrate
-from booking.settings import Settings, SettingsError, load_settings
+from booking.settings import Settings, SettingsError, load_settings, require_secret_key
 
 log = logging.getLogger("booking")
 
@@ -77,6 +77,7 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    require_secret_key(settings)
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
@@ -97,6 +98,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
+    require_secret_key(settings)
     from arq.worker import run_worker
 
     from booking.workers.settings import worker_settings

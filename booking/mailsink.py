@@ -5,6 +5,7 @@ It is a real SMTP peer (aiosmtpd), so the worker's sending code runs unchanged i
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -40,6 +41,8 @@ class _SaveToFolder:
 
 class MailSink:
     def __init__(self, folder: Path, port: int) -> None:
+        # aiosmtpd logs every connection at INFO, which would bury the service's own output.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.port = port

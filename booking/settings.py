@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 ENV_PREFIX: Final = "BOOKING_"
+MIN_SECRET_LENGTH: Final = 32
 
 # Values that may carry credentials are never echoed back in an error message.
 _SECRET_FIELDS: Final = frozenset({"database_url", "redis_url", "secret_key", "smtp_password"})
@@ -85,6 +86,14 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "db_timeout_seconds": _check_range(0.1, 600),
     "retention_days": _check_range(0, 3650),
 }
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Processes that sign or hash tokens refuse to start with a guessable key."""
+    if len(settings.secret_key) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"BOOKING_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters"
+        )
 
 
 def env_names() -> frozenset[str]:

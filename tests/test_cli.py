@@ -31,7 +31,9 @@ def test_a_malformed_database_url_stops_with_one_clear_line() -> None:
 
 
 def test_a_bad_number_stops_serve_before_it_starts() -> None:
-    result = run_booking("serve", env={"BOOKING_DB_POOL_MAX": "lots"})
+    result = run_booking(
+        "serve", env={"BOOKING_DB_POOL_MAX": "lots", "BOOKING_SECRET_KEY": "k" * 40}
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "booking: error: BOOKING_DB_POOL_MAX: expected `int`, got `str`"
@@ -58,3 +60,12 @@ def test_migrate_creates_the_database_then_reports_it_up_to_date(absent_database
     assert seeded.stdout.strip() == "demo data: 3 locations, 10 services (new: mitte, nord, kfz)"
     again = run_booking("seed-demo", env=env)
     assert again.stdout.strip() == "demo data: 3 locations, 10 services (nothing new)"
+
+
+def test_serve_and_worker_refuse_to_start_without_a_secret_key() -> None:
+    for command in ("serve", "worker"):
+        result = run_booking(command, env={"BOOKING_SECRET_KEY": "short"})
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "booking: error: BOOKING_SECRET_KEY must be set to at least 32 random characters"
+        )
