@@ -12,8 +12,14 @@ ensure_env() {
         "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
             || { echo "booking needs Python 3.11 or newer" >&2; exit 1; }
         [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+        echo "installing into $VENV (log: $VENV/install.log) ..."
+        # The log keeps pip's chatter out of the way and is shown when something fails.
+        if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip \
+               && "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[dev]'; } \
+               >"$VENV/install.log" 2>&1; then
+            tail -n 40 "$VENV/install.log" >&2
+            exit 1
+        fi
         touch "$VENV/.installed"
     fi
 }
