@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from booking import __version__
+from booking.api.admin import admin_router
 from booking.api.dependencies import provide_clock, provide_settings, provide_transaction
 from booking.api.devmail import DevMailController
 from booking.api.errors import EXCEPTION_HANDLERS
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     handlers: list[object] = [
         HealthController,
         CatalogueController,
+        admin_router,
         PrometheusController,
         create_static_files_router(path="/static", directories=[frontend_dir() / "static"]),
     ]

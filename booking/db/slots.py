@@ -99,12 +99,13 @@ async def apply_grid(
     )  # fmt: skip
     assert row is not None
     # Units the rules no longer want: free ones go, booked ones stay at their bookings.
+    # Free units past a shortened horizon go too; booked ones there remain valid.
     removed = await conn.fetchval(
         """
         with gone as (
             delete from slot s
-             where s.location_id = $1 and s.starts_at >= $2 and s.starts_at < $3
-               and s.booked = 0 and s.starts_at <> all($4::timestamptz[])
+             where s.location_id = $1 and s.starts_at >= $2 and s.booked = 0
+               and (s.starts_at >= $3 or s.starts_at <> all($4::timestamptz[]))
             returning 1
         )
         select count(*) from gone

@@ -136,3 +136,14 @@ async def test_the_daily_job_moves_the_horizon_on(
     await run_job()
     moved = await db.fetchval("select max(starts_at) from slot where location_id = $1", location_id)
     assert moved - last == timedelta(days=1)
+
+
+async def test_a_shorter_horizon_drops_free_units_beyond_it(db: asyncpg.Connection) -> None:
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    location_id = await night_office(db, horizon_days=10)
+    await regenerate_location_grid(db, location_id, now)
+    await db.execute("update location set horizon_days = 5 where id = $1", location_id)
+    report = await regenerate_location_grid(db, location_id, now)
+    assert report.removed == 5 * 36
+    last = await db.fetchval("select max(starts_at) from slot where location_id = $1", location_id)
+    assert last == datetime(2026, 12, 6, 4, 50, tzinfo=UTC)  # 05:50 local on day five
