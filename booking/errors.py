@@ -25,10 +25,16 @@ class BookingError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, details: list[FieldProblem] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        details: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.headers = headers or {}
 
     def body(self) -> ErrorBody:
         return ErrorBody(self.status, self.code, self.message, self.details)
@@ -51,6 +57,11 @@ class NotFound(BookingError):
 class Conflict(BookingError):
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(BookingError):
+    status = 429
+    code = "too_many_requests"
 
 
 class Unavailable(BookingError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -38,6 +39,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retention_days: int = 2
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
+    trusted_proxies: str = ""
+
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @property
     def dev_mode(self) -> bool:
@@ -117,6 +127,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if problem:
             shown = "" if name in _SECRET_FIELDS else f" (got {getattr(settings, name)!r})"
             raise SettingsError(f"{ENV_PREFIX}{name.upper()} {problem}{shown}")
+    try:
+        settings.proxy_networks()
+    except ValueError:
+        raise SettingsError(
+            "BOOKING_TRUSTED_PROXIES must be comma-separated IP addresses or networks"
+        ) from None
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("BOOKING_DB_POOL_MIN must not exceed BOOKING_DB_POOL_MAX")
     return settings

@@ -41,7 +41,7 @@ def _field_problems(extra: object) -> list[FieldProblem]:
 
 
 def handle_booking_error(_: Request[Any, Any, Any], exc: BookingError) -> Response[ErrorBody]:
-    return _respond(exc.body())
+    return _respond(exc.body(), exc.headers)
 
 
 def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:
