@@ -45,7 +45,7 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", [FieldProblem(field, message)])
 
 
-async def _checked_services(conn: Connection, service_slugs: list[str]) -> None:
+async def checked_services(conn: Connection, service_slugs: list[str]) -> None:
     if not service_slugs:
         raise _invalid("service", "choose at least one service")
     if len(service_slugs) > MAX_SERVICES:
@@ -55,7 +55,7 @@ async def _checked_services(conn: Connection, service_slugs: list[str]) -> None:
         raise _invalid("service", f"unknown service: {', '.join(unknown)}")
 
 
-def _bookable_span(location: SetLocation, now: datetime) -> tuple[datetime, datetime]:
+def bookable_span(location: SetLocation, now: datetime) -> tuple[datetime, datetime]:
     """From now plus the lead time until the end of the horizon's last local day."""
     today = now.astimezone(ZoneInfo(location.time_zone)).date()
     _, horizon_end = local_day_bounds(
@@ -83,7 +83,7 @@ async def availability(
     last_day: date | None,
     now: datetime,
 ) -> LocationAvailability:
-    await _checked_services(conn, service_slugs)
+    await checked_services(conn, service_slugs)
     if not await q.known_location_slugs(conn, [location_slug]):
         raise _invalid("location", f"unknown location: {location_slug}")
     offering = await q.locations_offering(conn, service_slugs, [location_slug])
@@ -102,7 +102,7 @@ async def availability(
     today = now.astimezone(zone).date()
     lo, hi = max(first, today), min(last, today + timedelta(days=location.horizon_days))
     if lo <= hi:
-        earliest, latest = _bookable_span(location, now)
+        earliest, latest = bookable_span(location, now)
         since = max(local_day_bounds(lo, location.time_zone)[0], earliest)
         until = min(local_day_bounds(hi, location.time_zone)[1], latest)
         starts = await _starts_between(conn, location, since, until)
@@ -118,7 +118,7 @@ async def earliest_starts(
     conn: Connection, service_slugs: list[str], location_slugs: list[str] | None, now: datetime
 ) -> list[EarliestStart]:
     """Each location offering the whole set, earliest free start first, none-free last."""
-    await _checked_services(conn, service_slugs)
+    await checked_services(conn, service_slugs)
     if location_slugs:
         unknown = sorted(set(location_slugs) - await q.known_location_slugs(conn, location_slugs))
         if unknown:
@@ -131,7 +131,7 @@ async def earliest_starts(
 
 
 async def _earliest(conn: Connection, location: SetLocation, now: datetime) -> datetime | None:
-    since, latest = _bookable_span(location, now)
+    since, latest = bookable_span(location, now)
     zone = ZoneInfo(location.time_zone)
     while since < latest:
         chunk_day = since.astimezone(zone).date() + timedelta(days=_EARLIEST_CHUNK_DAYS)

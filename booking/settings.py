@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: int = 10
     db_timeout_seconds: float = 5.0
     retention_days: int = 2
+    hold_minutes: int = 5
+    confirmation_minutes: int = 30
+    max_active_per_email: int = 2
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
@@ -95,6 +98,9 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "db_pool_max": _check_range(1, 1000),
     "db_timeout_seconds": _check_range(0.1, 600),
     "retention_days": _check_range(0, 3650),
+    "hold_minutes": _check_range(1, 60),
+    "confirmation_minutes": _check_range(5, 7 * 24 * 60),
+    "max_active_per_email": _check_range(1, 100),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from booking.api.admin_appointments import StaffAppointmentController
 from booking.api.admin_hours import ClosureController, GridController, OpeningRuleController
 from booking.api.admin_locations import LocationController
 from booking.api.admin_services import OfferController, ServiceController
@@ -21,6 +22,7 @@ admin_router = Router(
         OpeningRuleController,
         ClosureController,
         GridController,
+        StaffAppointmentController,
     ],
     tags=["admin"],
 )

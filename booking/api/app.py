@@ -16,13 +16,21 @@ from litestar.template import TemplateConfig
 
 from booking import __version__
 from booking.api.admin import admin_router
-from booking.api.dependencies import provide_clock, provide_settings, provide_transaction
+from booking.api.appointments import AppointmentController, HoldController
+from booking.api.dependencies import (
+    provide_clock,
+    provide_limiter,
+    provide_pool,
+    provide_settings,
+    provide_transaction,
+)
 from booking.api.devmail import DevMailController
 from booking.api.errors import EXCEPTION_HANDLERS
 from booking.api.health import HealthController
 from booking.api.offers import CatalogueController
 from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
+from booking.ratelimit import RateLimiter
 from booking.redis_client import create_redis
 from booking.resources import frontend_dir
 from booking.settings import Settings, load_settings
@@ -33,6 +41,7 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     settings: Settings = app.state.settings
     app.state.db_pool = await create_pool(settings)
     app.state.redis = create_redis(settings)
+    app.state.limiter = RateLimiter(app.state.redis, settings.secret_key)
     try:
         yield
     finally:
@@ -51,6 +60,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     handlers: list[object] = [
         HealthController,
         CatalogueController,
+        HoldController,
+        AppointmentController,
         admin_router,
         PrometheusController,
         create_static_files_router(path="/static", directories=[frontend_dir() / "static"]),
@@ -64,6 +75,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),
+            "pool": Provide(provide_pool, sync_to_thread=False),
+            "limiter": Provide(provide_limiter, sync_to_thread=False),
             "db": Provide(provide_transaction),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -11,6 +11,7 @@ from litestar.params import SkipValidation
 
 from booking.clock import Clock
 from booking.db import Connection
+from booking.ratelimit import RateLimiter
 from booking.settings import Settings
 
 
@@ -24,6 +25,16 @@ def provide_clock(state: State) -> Clock:
     return clock
 
 
+def provide_pool(state: State) -> asyncpg.Pool:
+    pool: asyncpg.Pool = state.db_pool
+    return pool
+
+
+def provide_limiter(state: State) -> RateLimiter:
+    limiter: RateLimiter = state.limiter
+    return limiter
+
+
 async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
     """A connection inside a transaction that commits when the handler returns normally."""
     pool: asyncpg.Pool = state.db_pool
@@ -33,5 +44,7 @@ async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
 
 # Handlers name what they need explicitly; Litestar 3 drops inferred dependencies.
 SettingsDep = NamedDependency[Settings]
+PoolDep = NamedDependency[SkipValidation[asyncpg.Pool]]
+LimiterDep = NamedDependency[SkipValidation[RateLimiter]]
 ClockDep = NamedDependency[SkipValidation[Clock]]
 Transaction = NamedDependency[SkipValidation[Connection]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from booking.errors import BookingError, Conflict, FieldProblem, InvalidInput
+from booking.errors import BookingError, Conflict, FieldProblem, InvalidInput, Unavailable
 
 _KNOWN: dict[str, tuple[type[BookingError], str, str]] = {
     # constraint name: (error, field, message)
@@ -29,6 +29,8 @@ def translate(exc: asyncpg.PostgresError) -> BookingError | None:
     if name in _KNOWN:
         kind, field, message = _KNOWN[name]
         return kind(f"{field}: {message}", [FieldProblem(field, message)])
+    if isinstance(exc, asyncpg.TransactionRollbackError):
+        return Unavailable("The service is busy; please try again.", headers={"Retry-After": "1"})
     if isinstance(exc, asyncpg.UniqueViolationError):
         return Conflict("This already exists.")
     if isinstance(exc, asyncpg.ForeignKeyViolationError):

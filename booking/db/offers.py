@@ -50,11 +50,20 @@ class SetLocation(msgspec.Struct, frozen=True):
     slug: str
     name_de: str
     name_en: str
+    street: str
+    postal_code: str
+    city: str
+    email: str
     time_zone: str
     grid_minutes: int
     horizon_days: int
     min_lead_minutes: int
+    cancel_deadline_minutes: int
+    reminder_minutes: int
+    requires_confirmation: bool
     total_minutes: int
+    # One id per requested service, repeats included, in ascending order.
+    service_ids: list[int]
 
 
 async def public_locations(conn: Connection) -> list[PublicLocation]:
@@ -120,9 +129,12 @@ async def locations_offering(
     """Locations offering every service of the set online; a repeated slug counts twice."""
     rows = await conn.fetch(
         """
-        select l.id, l.slug, l.name_de, l.name_en, l.time_zone, l.grid_minutes,
-               l.horizon_days, l.min_lead_minutes,
-               sum(coalesce(ls.duration_minutes, s.duration_minutes))::int as total_minutes
+        select l.id, l.slug, l.name_de, l.name_en, l.street, l.postal_code, l.city, l.email,
+               l.time_zone, l.grid_minutes, l.horizon_days, l.min_lead_minutes,
+               l.cancel_deadline_minutes,
+               l.reminder_minutes, l.requires_confirmation,
+               sum(coalesce(ls.duration_minutes, s.duration_minutes))::int as total_minutes,
+               array_agg(s.id order by s.id) as service_ids
           from unnest($1::text[]) as wanted(slug)
           join service s on s.slug = wanted.slug and s.active
           join location_service ls on ls.service_id = s.id and ls.bookable_online

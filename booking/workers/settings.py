@@ -10,7 +10,12 @@ from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
-from booking.workers.tasks import erase_personal_data, extend_grids
+from booking.workers.tasks import (
+    erase_personal_data,
+    extend_grids,
+    forget_idempotency_keys,
+    release_expired,
+)
 
 
 def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
@@ -25,9 +30,11 @@ def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str,
             await pool.close()
 
     return {
-        "functions": [erase_personal_data, extend_grids],
+        "functions": [erase_personal_data, extend_grids, release_expired, forget_idempotency_keys],
         "cron_jobs": [
             cron(erase_personal_data, hour={3}, minute={17}, unique=True),
+            cron(forget_idempotency_keys, hour={3}, minute={47}, unique=True),
+            cron(release_expired, second={0, 30}, unique=True, run_at_startup=True),
             # Shortly after midnight in Central Europe; at startup too, so a new worker fills
             # any day a stopped one missed.
             cron(extend_grids, hour={23}, minute={5}, unique=True, run_at_startup=True),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from booking import appointments
+from booking.db.appointments import delete_old_idempotency_keys
 from booking.db.privacy import erase_personal_data_before
 from booking.grid import regenerate_all_grids
 
@@ -23,6 +26,19 @@ async def extend_grids(ctx: dict[str, Any]) -> list[str]:
                 len(report.conflict_units),
             )
     return [report.location for report in reports]
+
+
+async def release_expired(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every half minute: expired holds and unconfirmed appointments give their units back."""
+    async with ctx["db_pool"].acquire() as conn, conn.transaction():
+        counts = await appointments.release_expired(conn, ctx["clock"].now())
+    return {"holds": counts.holds, "pending": counts.pending}
+
+
+async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Daily: a retry comes within minutes; a day later the key has served its purpose."""
+    async with ctx["db_pool"].acquire() as conn:
+        return await delete_old_idempotency_keys(conn, ctx["clock"].now() - timedelta(days=1))
 
 
 async def erase_personal_data(ctx: dict[str, Any]) -> dict[str, int]:

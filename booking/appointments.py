@@ -1,0 +1,445 @@
+"""Use cases for appointments: hold, book, confirm, cancel, reschedule, expire.
+
+Each takes a connection inside the caller's transaction and never commits: a failure at any
+step rolls back the units taken, the appointment and its outbox message together
+(invariants 1, 3 and 4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import asyncpg
+import msgspec
+
+from booking import search, tokens
+from booking.availability import units_needed
+from booking.db import Connection, offers
+from booking.db import appointments as q
+from booking.db.appointments import Appointment, BookedService, Hold, NewAppointment
+from booking.db.offers import SetLocation
+from booking.errors import BookingError, Conflict, InvalidInput, NotFound
+from booking.settings import Settings
+
+ACTIVE = frozenset({"pending", "booked"})
+_CODE_ATTEMPTS = 5
+
+
+class Unbookable(Conflict):
+    """The start cannot be booked (full, gone, too soon, too late)."""
+
+    code = "not_available"
+
+
+class LimitReached(Conflict):
+    code = "limit_reached"
+
+
+class DeadlinePassed(Conflict):
+    code = "deadline_passed"
+
+
+class WrongState(Conflict):
+    code = "wrong_state"
+
+
+class BookingRequest(msgspec.Struct, frozen=True, kw_only=True):
+    location: str
+    services: list[str]
+    start: datetime
+    name: str | None
+    email: str | None
+    phone: str | None = None
+    language: str = "de"
+    hold: uuid.UUID | None = None
+
+
+class Booking(msgspec.Struct, frozen=True, kw_only=True):
+    """An appointment as its owner sees it, with the secrets only its owner may hold."""
+
+    appointment: Appointment
+    location: SetLocation
+    services: list[BookedService]
+    manage_token: str
+
+
+class HoldRequest(msgspec.Struct, frozen=True, kw_only=True):
+    location: str
+    services: list[str]
+    start: datetime
+
+
+class Context(msgspec.Struct, frozen=True):
+    """What every use case needs besides the connection: the settings and the time."""
+
+    settings: Settings
+    now: datetime
+
+
+# -- shared steps --------------------------------------------------------------------------
+
+
+async def _location_for(conn: Connection, location: str, services: list[str]) -> SetLocation:
+    await search.checked_services(conn, services)
+    found = await offers.locations_offering(conn, services, [location])
+    if not found:
+        if not await offers.known_location_slugs(conn, [location]):
+            raise InvalidInput.field("location", f"unknown location: {location}")
+        raise InvalidInput.field(
+            "services", "this location does not offer all of these services online"
+        )
+    return found[0]
+
+
+async def _span(
+    conn: Connection, location: SetLocation, start: datetime, now: datetime
+) -> tuple[datetime, datetime]:
+    """The unit range a start needs, checked against lead time, horizon and windows."""
+    start = start.astimezone(now.tzinfo)
+    earliest, latest = search.bookable_span(location, now)
+    if start < earliest:
+        raise Unbookable("This time is too soon to book; please choose a later one.")
+    if start >= latest:
+        raise Unbookable("This time is beyond the booking horizon.")
+    needed = units_needed(location.total_minutes, location.grid_minutes)
+    end = start + timedelta(minutes=needed * location.grid_minutes)
+    units = await q.unit_spans(conn, location.id, start, end)
+    fits = (
+        len(units) == needed
+        and units[0].starts_at == start
+        and len({u.window_ends_at for u in units}) == 1
+        and end <= units[0].window_ends_at
+    )
+    if not fits:
+        raise Unbookable("This time is not offered; please choose another one.")
+    return start, end
+
+
+async def _take(conn: Connection, location_id: int, start: datetime, end: datetime) -> None:
+    needed = len(await q.unit_spans(conn, location_id, start, end))
+    if await q.take_units(conn, location_id, start, end) < needed:
+        # The transaction is rolled back by the caller, so the units taken so far return.
+        raise Unbookable("This time has just been taken; please choose another one.")
+
+
+def _message_id(settings: Settings) -> str:
+    host = urlsplit(settings.public_url).hostname or "localhost"
+    return f"<{uuid.uuid4()}@{host}>"
+
+
+async def _notify(
+    conn: Connection, ctx: Context, appointment_id: int, kind: str, sequence: int
+) -> None:
+    await q.enqueue_message(
+        conn,
+        kind=kind,
+        appointment_id=appointment_id,
+        message_id=_message_id(ctx.settings),
+        sequence=sequence,
+    )
+
+
+async def _schedule_reminder(
+    conn: Connection, ctx: Context, appointment: Appointment, location: SetLocation
+) -> None:
+    await q.drop_unsent_reminders(conn, appointment.id)
+    due = appointment.starts_at - timedelta(minutes=location.reminder_minutes)
+    if appointment.email and location.reminder_minutes and due > ctx.now:
+        await q.enqueue_message(
+            conn,
+            kind="reminder",
+            appointment_id=appointment.id,
+            message_id=_message_id(ctx.settings),
+            sequence=appointment.sequence,
+            not_before=due,
+        )
+
+
+def _service_key(location: SetLocation) -> str:
+    return ",".join(str(sid) for sid in sorted(set(location.service_ids)))
+
+
+# -- holds ---------------------------------------------------------------------------------
+
+
+async def place_hold(conn: Connection, ctx: Context, request: HoldRequest, client: str) -> Hold:
+    """Keep a start for the citizen while they type; a client has one live hold at a time."""
+    location = await _location_for(conn, request.location, request.services)
+    previous = await q.delete_client_hold(conn, client)
+    if previous is not None:
+        await q.release_units(conn, previous.location_id, previous.starts_at, previous.ends_at)
+    start, end = await _span(conn, location, request.start, ctx.now)
+    await _take(conn, location.id, start, end)
+    return await q.insert_hold(
+        conn,
+        location_id=location.id,
+        starts_at=start,
+        ends_at=end,
+        services=location.service_ids,
+        client_key=client,
+        expires_at=ctx.now + timedelta(minutes=ctx.settings.hold_minutes),
+    )
+
+
+async def extend_hold(conn: Connection, ctx: Context, hold_id: uuid.UUID) -> Hold:
+    extended = await q.extend_hold(
+        conn, hold_id, ctx.now, ctx.now + timedelta(minutes=ctx.settings.hold_minutes)
+    )
+    if extended is None:
+        raise WrongState("This hold has expired or was already extended once.")
+    return extended
+
+
+async def release_hold(conn: Connection, hold_id: uuid.UUID) -> None:
+    hold = await q.delete_hold(conn, hold_id)
+    if hold is None:
+        raise NotFound("No such hold.")
+    await q.release_units(conn, hold.location_id, hold.starts_at, hold.ends_at)
+
+
+async def _use_hold(
+    conn: Connection, hold_id: uuid.UUID, location: SetLocation, start: datetime, now: datetime
+) -> bool:
+    """Turn a matching live hold into the booking's units; release any other."""
+    hold = await q.delete_hold(conn, hold_id)
+    if hold is None:
+        return False
+    matches = (
+        hold.location_id == location.id
+        and hold.starts_at == start
+        and sorted(hold.services) == location.service_ids
+        and hold.expires_at > now
+    )
+    if not matches:
+        await q.release_units(conn, hold.location_id, hold.starts_at, hold.ends_at)
+    return matches
+
+
+# -- booking -------------------------------------------------------------------------------
+
+
+async def book(
+    conn: Connection, ctx: Context, request: BookingRequest, *, by_staff: bool = False
+) -> Booking:
+    location = await _location_for(conn, request.location, request.services)
+    start, end = await _span(conn, location, request.start, ctx.now)
+    service_key = _service_key(location)
+    if request.email and not by_staff:
+        await q.lock_email(conn, request.email)
+        active = await q.count_active_for_email(conn, request.email, service_key)
+        if active >= ctx.settings.max_active_per_email:
+            raise LimitReached(
+                "This email address already has the maximum number of open appointments "
+                "for these services. Cancel one first."
+            )
+    if request.hold is None or not await _use_hold(conn, request.hold, location, start, ctx.now):
+        await _take(conn, location.id, start, end)
+    pending = location.requires_confirmation and not by_staff
+    salt = tokens.new_salt()
+    appointment_id, code = await _insert_with_fresh_code(
+        conn,
+        lambda code: NewAppointment(
+            code=code,
+            location_id=location.id,
+            starts_at=start,
+            ends_at=end,
+            status="pending" if pending else "booked",
+            citizen_name=request.name,
+            email=request.email,
+            phone=request.phone,
+            language=request.language,
+            manage_token_hash=tokens.token_hash(
+                tokens.derive_token(ctx.settings.secret_key, "manage", code, salt)
+            ),
+            confirm_token_hash=tokens.token_hash(
+                tokens.derive_token(ctx.settings.secret_key, "confirm", code, salt)
+            )
+            if pending
+            else None,
+            token_salt=salt,
+            pending_until=ctx.now + timedelta(minutes=ctx.settings.confirmation_minutes)
+            if pending
+            else None,
+            service_key=service_key,
+            booked_by="staff" if by_staff else "citizen",
+        ),
+    )
+    counts = Counter(location.service_ids)
+    await q.insert_appointment_services(conn, appointment_id, sorted(counts.items()))
+    appointment = await _reload(conn, code)
+    if appointment.email:
+        await _notify(
+            conn, ctx, appointment_id, "confirmation_request" if pending else "confirmation", 0
+        )
+        if not pending:
+            await _schedule_reminder(conn, ctx, appointment, location)
+    return await _booking(conn, ctx, appointment, location)
+
+
+async def _insert_with_fresh_code(
+    conn: Connection, make: Callable[[str], NewAppointment]
+) -> tuple[int, str]:
+    for _ in range(_CODE_ATTEMPTS):
+        code = tokens.new_code()
+        try:
+            async with conn.transaction():  # a savepoint: a clash costs only this insert
+                return await q.insert_appointment(conn, make(code)), code
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != "appointment_code_key":
+                raise
+    raise BookingError("Could not allocate a booking code; please try again.")
+
+
+async def _reload(conn: Connection, code: str) -> Appointment:
+    appointment = await q.appointment_by_code(conn, code)
+    assert appointment is not None
+    return appointment
+
+
+async def _booking(
+    conn: Connection, ctx: Context, appointment: Appointment, location: SetLocation
+) -> Booking:
+    return Booking(
+        appointment=appointment,
+        location=location,
+        services=await q.booked_services(conn, appointment.id),
+        manage_token=tokens.derive_token(
+            ctx.settings.secret_key, "manage", appointment.code, appointment.token_salt
+        ),
+    )
+
+
+# -- the owner's changes -------------------------------------------------------------------
+
+NOT_FOUND = "No appointment with this code and token. / Kein Termin mit diesem Code und Schlüssel."
+
+
+async def _owned(
+    conn: Connection, code: str, token: str, *, purpose: tokens.Purpose = "manage"
+) -> Appointment:
+    """The appointment if the token is its own; one answer for a wrong code or token."""
+    appointment = await q.appointment_by_code(conn, tokens.normalise_code(code), for_update=True)
+    if appointment is None:
+        tokens.token_matches(token, b"\0" * 32)  # same work either way: no timing oracle
+        raise NotFound(NOT_FOUND)
+    stored = (
+        appointment.manage_token_hash if purpose == "manage" else appointment.confirm_token_hash
+    )
+    if not tokens.token_matches(token, stored):
+        raise NotFound(NOT_FOUND)
+    return appointment
+
+
+async def _location_of(conn: Connection, appointment: Appointment) -> SetLocation:
+    """The office's current rules for a booked set; its length is the booked length."""
+    return await q.booked_location(conn, appointment.id)
+
+
+async def read(conn: Connection, ctx: Context, code: str, token: str) -> Booking:
+    appointment = await _owned(conn, code, token)
+    return await _booking(conn, ctx, appointment, await _location_of(conn, appointment))
+
+
+async def confirm(conn: Connection, ctx: Context, code: str, token: str) -> Booking:
+    """Double opt-in: only the secret from the email moves a pending appointment to booked."""
+    appointment = await _owned(conn, code, token, purpose="confirm")
+    location = await _location_of(conn, appointment)
+    if appointment.status == "booked":
+        return await _booking(conn, ctx, appointment, location)  # a second click changes nothing
+    if appointment.status != "pending" or (
+        appointment.pending_until is not None and appointment.pending_until <= ctx.now
+    ):
+        raise WrongState("This confirmation link has expired; please book again.")
+    sequence = await q.set_status(conn, appointment.id, "booked", bump_sequence=False)
+    await _notify(conn, ctx, appointment.id, "confirmation", sequence)
+    confirmed = await _reload(conn, appointment.code)
+    await _schedule_reminder(conn, ctx, confirmed, location)
+    return await _booking(conn, ctx, confirmed, location)
+
+
+def _check_deadline(appointment: Appointment, location: SetLocation, now: datetime) -> None:
+    if appointment.status not in ACTIVE:
+        raise WrongState(f"This appointment is {appointment.status} and cannot be changed.")
+    deadline = appointment.starts_at - timedelta(minutes=location.cancel_deadline_minutes)
+    if now > deadline:
+        raise DeadlinePassed(
+            "It is too late to change this appointment online; please call the office."
+        )
+
+
+async def cancel(conn: Connection, ctx: Context, code: str, token: str) -> Booking:
+    appointment = await _owned(conn, code, token)
+    location = await _location_of(conn, appointment)
+    _check_deadline(appointment, location, ctx.now)
+    return await _cancel_owned(conn, ctx, appointment, location)
+
+
+async def cancel_by_staff(conn: Connection, ctx: Context, code: str) -> Booking:
+    """Staff cancel for a citizen at the counter or on the phone, past the online deadline too."""
+    appointment = await q.appointment_by_code(conn, tokens.normalise_code(code), for_update=True)
+    if appointment is None:
+        raise NotFound("No appointment with this code.")
+    if appointment.status not in ACTIVE:
+        raise WrongState(f"This appointment is {appointment.status} and cannot be changed.")
+    return await _cancel_owned(conn, ctx, appointment, await _location_of(conn, appointment))
+
+
+async def _cancel_owned(
+    conn: Connection, ctx: Context, appointment: Appointment, location: SetLocation
+) -> Booking:
+    await q.lock_units(
+        conn, appointment.location_id, [(appointment.starts_at, appointment.ends_at)]
+    )
+    await q.release_units(conn, appointment.location_id, appointment.starts_at, appointment.ends_at)
+    sequence = await q.set_status(conn, appointment.id, "cancelled", bump_sequence=True)
+    await q.drop_unsent_reminders(conn, appointment.id)
+    if appointment.email:
+        await _notify(conn, ctx, appointment.id, "cancellation", sequence)
+    return await _booking(conn, ctx, await _reload(conn, appointment.code), location)
+
+
+async def reschedule(
+    conn: Connection, ctx: Context, code: str, token: str, new_start: datetime
+) -> Booking:
+    """Take the new units and free the old ones in one transaction, or change nothing."""
+    appointment = await _owned(conn, code, token)
+    location = await _location_of(conn, appointment)
+    _check_deadline(appointment, location, ctx.now)
+    start, end = await _span(conn, location, new_start, ctx.now)
+    if start == appointment.starts_at:
+        raise InvalidInput.field("start", "this is already the appointment's time")
+    old = (appointment.starts_at, appointment.ends_at)
+    await q.lock_units(conn, appointment.location_id, [old, (start, end)])
+    await q.release_units(conn, appointment.location_id, *old)
+    await _take(conn, appointment.location_id, start, end)
+    sequence = await q.move_appointment(conn, appointment.id, start, end)
+    moved = await _reload(conn, appointment.code)
+    if moved.email and moved.status == "booked":
+        await _notify(conn, ctx, appointment.id, "reschedule", sequence)
+        await _schedule_reminder(conn, ctx, moved, location)
+    return await _booking(conn, ctx, moved, location)
+
+
+# -- sweeps --------------------------------------------------------------------------------
+
+
+class SweepCounts(msgspec.Struct, frozen=True):
+    holds: int
+    pending: int
+
+
+async def release_expired(conn: Connection, now: datetime, batch: int = 500) -> SweepCounts:
+    """Free the capacity of expired holds and unconfirmed appointments (invariant 4)."""
+    holds = await q.delete_expired_holds(conn, now, batch)
+    for hold in holds:
+        await q.release_units(conn, hold.location_id, hold.starts_at, hold.ends_at)
+    expired = await q.expire_pending(conn, now, batch)
+    for appointment in expired:
+        await q.release_units(
+            conn, appointment.location_id, appointment.starts_at, appointment.ends_at
+        )
+    return SweepCounts(len(holds), len(expired))
