@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from booking import appointments as uc
 from booking.api.appointments import (
@@ -40,7 +40,7 @@ class StaffAppointmentController(Controller):
 
     @post("/locations/{slug:str}/appointments")
     async def book_for_citizen(
-        self, *, slug: FromPath[str], data: StaffBookingIn, pool: PoolDep,
+        self, *, slug: FromPath[str], data: JSONBody[StaffBookingIn], pool: PoolDep,
         settings: SettingsDep, clock: ClockDep,
     ) -> Response[AppointmentOut]:  # fmt: skip
         ctx = Context(settings, clock.now())

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from booking import appointments as uc
 from booking import calendar, tokens
@@ -156,7 +156,7 @@ class HoldController(Controller):
 
     @post()
     async def place(
-        self, *, request: Request[Any, Any, Any], data: HoldIn, pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], data: JSONBody[HoldIn], pool: PoolDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
     ) -> HoldOut:  # fmt: skip
         """Keep a start for a few minutes while the citizen fills in the form."""
@@ -190,7 +190,7 @@ class AppointmentController(Controller):
 
     @post()
     async def create(
-        self, *, request: Request[Any, Any, Any], data: BookingIn, pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], data: JSONBody[BookingIn], pool: PoolDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AppointmentOut]:  # fmt: skip
@@ -253,9 +253,9 @@ class AppointmentController(Controller):
 
     @post("/{code:str}/reschedule", status_code=200)
     async def reschedule(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], data: RescheduleIn,
-        pool: PoolDep, settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
-        token: TokenQuery = None,
+        self, *, request: Request[Any, Any, Any], code: FromPath[Code],
+        data: JSONBody[RescheduleIn], pool: PoolDep, settings: SettingsDep, clock: ClockDep,
+        limiter: LimiterDep, token: TokenQuery = None,
     ) -> AppointmentOut:  # fmt: skip
         """Move to another free start atomically: the old time is kept if the new one fails."""
         secret = await _checked_lookup(request, settings, limiter, token)
