@@ -18,7 +18,7 @@ import msgspec
 
 from booking import search, tokens
 from booking.availability import units_needed
-from booking.db import Connection, offers
+from booking.db import Connection, offers, outbox
 from booking.db import appointments as q
 from booking.db.appointments import Appointment, BookedService, Hold, NewAppointment
 from booking.db.offers import SetLocation
@@ -74,10 +74,14 @@ class HoldRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Context(msgspec.Struct, frozen=True):
-    """What every use case needs besides the connection: the settings and the time."""
+    """What every use case needs besides the connection: the settings and the time.
+
+    ``outbox`` collects the ids of messages written, for the caller to enqueue after commit.
+    """
 
     settings: Settings
     now: datetime
+    outbox: list[int] = msgspec.field(default_factory=list)
 
 
 # -- shared steps --------------------------------------------------------------------------
@@ -134,29 +138,15 @@ def _message_id(settings: Settings) -> str:
 async def _notify(
     conn: Connection, ctx: Context, appointment_id: int, kind: str, sequence: int
 ) -> None:
-    await q.enqueue_message(
-        conn,
-        kind=kind,
-        appointment_id=appointment_id,
-        message_id=_message_id(ctx.settings),
-        sequence=sequence,
-    )
-
-
-async def _schedule_reminder(
-    conn: Connection, ctx: Context, appointment: Appointment, location: SetLocation
-) -> None:
-    await q.drop_unsent_reminders(conn, appointment.id)
-    due = appointment.starts_at - timedelta(minutes=location.reminder_minutes)
-    if appointment.email and location.reminder_minutes and due > ctx.now:
+    ctx.outbox.append(
         await q.enqueue_message(
             conn,
-            kind="reminder",
-            appointment_id=appointment.id,
+            kind=kind,
+            appointment_id=appointment_id,
             message_id=_message_id(ctx.settings),
-            sequence=appointment.sequence,
-            not_before=due,
+            sequence=sequence,
         )
+    )
 
 
 def _service_key(location: SetLocation) -> str:
@@ -272,11 +262,8 @@ async def book(
     await q.insert_appointment_services(conn, appointment_id, sorted(counts.items()))
     appointment = await _reload(conn, code)
     if appointment.email:
-        await _notify(
-            conn, ctx, appointment_id, "confirmation_request" if pending else "confirmation", 0
-        )
-        if not pending:
-            await _schedule_reminder(conn, ctx, appointment, location)
+        kind = "confirmation_request" if pending else "confirmation"
+        await _notify(conn, ctx, appointment_id, kind, 0)
     return await _booking(conn, ctx, appointment, location)
 
 
@@ -356,9 +343,7 @@ async def confirm(conn: Connection, ctx: Context, code: str, token: str) -> Book
         raise WrongState("This confirmation link has expired; please book again.")
     sequence = await q.set_status(conn, appointment.id, "booked", bump_sequence=False)
     await _notify(conn, ctx, appointment.id, "confirmation", sequence)
-    confirmed = await _reload(conn, appointment.code)
-    await _schedule_reminder(conn, ctx, confirmed, location)
-    return await _booking(conn, ctx, confirmed, location)
+    return await _booking(conn, ctx, await _reload(conn, appointment.code), location)
 
 
 def _check_deadline(appointment: Appointment, location: SetLocation, now: datetime) -> None:
@@ -396,7 +381,7 @@ async def _cancel_owned(
     )
     await q.release_units(conn, appointment.location_id, appointment.starts_at, appointment.ends_at)
     sequence = await q.set_status(conn, appointment.id, "cancelled", bump_sequence=True)
-    await q.drop_unsent_reminders(conn, appointment.id)
+    await outbox.drop_unsent_reminders(conn, appointment.id)
     if appointment.email:
         await _notify(conn, ctx, appointment.id, "cancellation", sequence)
     return await _booking(conn, ctx, await _reload(conn, appointment.code), location)
@@ -417,10 +402,11 @@ async def reschedule(
     await q.release_units(conn, appointment.location_id, *old)
     await _take(conn, appointment.location_id, start, end)
     sequence = await q.move_appointment(conn, appointment.id, start, end)
+    # The old time's reminder is void; the reminder job makes one for the new time.
+    await outbox.drop_unsent_reminders(conn, appointment.id)
     moved = await _reload(conn, appointment.code)
     if moved.email and moved.status == "booked":
         await _notify(conn, ctx, appointment.id, "reschedule", sequence)
-        await _schedule_reminder(conn, ctx, moved, location)
     return await _booking(conn, ctx, moved, location)
 
 

@@ -12,6 +12,7 @@ from booking.api.admin_appointments import StaffAppointmentController
 from booking.api.admin_hours import ClosureController, GridController, OpeningRuleController
 from booking.api.admin_locations import LocationController
 from booking.api.admin_services import OfferController, ServiceController
+from booking.api.admin_statistics import StatisticsController
 
 admin_router = Router(
     path="/api/v1/admin",
@@ -23,6 +24,7 @@ admin_router = Router(
         ClosureController,
         GridController,
         StaffAppointmentController,
+        StatisticsController,
     ],
     tags=["admin"],
 )

@@ -21,9 +21,8 @@ from booking.api.appointments import (
     Start,
     appointment_out,
 )
-from booking.api.dependencies import ClockDep, PoolDep, SettingsDep
+from booking.api.dependencies import ClockDep, SettingsDep, UnitOfWorkDep
 from booking.appointments import BookingRequest, Context
-from booking.db.transaction import in_transaction
 
 
 class StaffBookingIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -40,7 +39,7 @@ class StaffAppointmentController(Controller):
 
     @post("/locations/{slug:str}/appointments")
     async def book_for_citizen(
-        self, *, slug: FromPath[str], data: JSONBody[StaffBookingIn], pool: PoolDep,
+        self, *, slug: FromPath[str], data: JSONBody[StaffBookingIn], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep,
     ) -> Response[AppointmentOut]:  # fmt: skip
         ctx = Context(settings, clock.now())
@@ -48,13 +47,13 @@ class StaffAppointmentController(Controller):
             location=slug, services=data.services, start=data.start, name=data.name,
             email=data.email, phone=data.phone, language=data.language,
         )  # fmt: skip
-        booking = await in_transaction(pool, lambda conn: uc.book(conn, ctx, wanted, by_staff=True))
+        booking = await uow.run(lambda conn: uc.book(conn, ctx, wanted, by_staff=True), ctx)
         return Response(appointment_out(booking, settings, with_secret=True), status_code=201)
 
     @post("/appointments/{code:str}/cancel", status_code=200)
     async def cancel_for_citizen(
-        self, *, code: FromPath[str], pool: PoolDep, settings: SettingsDep, clock: ClockDep
+        self, *, code: FromPath[str], uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep
     ) -> AppointmentOut:
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(pool, lambda conn: uc.cancel_by_staff(conn, ctx, code))
+        booking = await uow.run(lambda conn: uc.cancel_by_staff(conn, ctx, code), ctx)
         return appointment_out(booking, settings, with_secret=False)

@@ -20,14 +20,15 @@ from booking.api.appointments import AppointmentController, HoldController
 from booking.api.dependencies import (
     provide_clock,
     provide_limiter,
-    provide_pool,
     provide_settings,
     provide_transaction,
+    provide_unit_of_work,
 )
 from booking.api.devmail import DevMailController
 from booking.api.errors import EXCEPTION_HANDLERS
 from booking.api.health import HealthController
 from booking.api.offers import CatalogueController
+from booking.api.transparency import TransparencyController
 from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.ratelimit import RateLimiter
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     handlers: list[object] = [
         HealthController,
         CatalogueController,
+        TransparencyController,
         HoldController,
         AppointmentController,
         admin_router,
@@ -75,8 +77,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),
-            "pool": Provide(provide_pool, sync_to_thread=False),
             "limiter": Provide(provide_limiter, sync_to_thread=False),
+            "uow": Provide(provide_unit_of_work, sync_to_thread=False),
             "db": Provide(provide_transaction),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -18,13 +18,12 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from booking import appointments as uc
 from booking import calendar, tokens
 from booking.api.client import client_address
-from booking.api.dependencies import ClockDep, LimiterDep, PoolDep, SettingsDep
+from booking.api.dependencies import ClockDep, LimiterDep, SettingsDep, UnitOfWorkDep
 from booking.api.offers import Text
 from booking.appointments import Booking, BookingRequest, Context, HoldRequest
 from booking.db import Connection
 from booking.db import appointments as q
 from booking.db.appointments import Hold
-from booking.db.transaction import in_transaction
 from booking.errors import InvalidInput, NotFound
 from booking.ratelimit import Limit, RateLimiter
 from booking.settings import Settings
@@ -156,7 +155,7 @@ class HoldController(Controller):
 
     @post()
     async def place(
-        self, *, request: Request[Any, Any, Any], data: JSONBody[HoldIn], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], data: JSONBody[HoldIn], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
     ) -> HoldOut:  # fmt: skip
         """Keep a start for a few minutes while the citizen fills in the form."""
@@ -165,23 +164,21 @@ class HoldController(Controller):
         ctx = Context(settings, clock.now())
         wanted = HoldRequest(location=data.location, services=data.services, start=data.start)
         client_key = hashlib.sha256(f"{settings.secret_key}\0{client}".encode()).hexdigest()
-        hold = await in_transaction(pool, lambda conn: uc.place_hold(conn, ctx, wanted, client_key))
+        hold = await uow.run(lambda conn: uc.place_hold(conn, ctx, wanted, client_key), ctx)
         return _hold_out(hold)
 
     @post("/{hold_id:uuid}/extend", status_code=200)
     async def extend(
-        self, *, hold_id: FromPath[uuid.UUID], pool: PoolDep, settings: SettingsDep,
+        self, *, hold_id: FromPath[uuid.UUID], uow: UnitOfWorkDep, settings: SettingsDep,
         clock: ClockDep,
     ) -> HoldOut:  # fmt: skip
         """Once, so that someone who needs more time to type keeps the start (WCAG 2.2.1)."""
         ctx = Context(settings, clock.now())
-        return _hold_out(
-            await in_transaction(pool, lambda conn: uc.extend_hold(conn, ctx, hold_id))
-        )
+        return _hold_out(await uow.run(lambda conn: uc.extend_hold(conn, ctx, hold_id), ctx))
 
     @delete("/{hold_id:uuid}")
-    async def release(self, *, hold_id: FromPath[uuid.UUID], pool: PoolDep) -> None:
-        await in_transaction(pool, lambda conn: uc.release_hold(conn, hold_id))
+    async def release(self, *, hold_id: FromPath[uuid.UUID], uow: UnitOfWorkDep) -> None:
+        await uow.run(lambda conn: uc.release_hold(conn, hold_id))
 
 
 class AppointmentController(Controller):
@@ -190,7 +187,7 @@ class AppointmentController(Controller):
 
     @post()
     async def create(
-        self, *, request: Request[Any, Any, Any], data: JSONBody[BookingIn], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], data: JSONBody[BookingIn], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AppointmentOut]:  # fmt: skip
@@ -218,61 +215,61 @@ class AppointmentController(Controller):
                 await q.store_answer(conn, idempotency_key, 201, msgspec.json.encode(public))
             return answer
 
-        return Response(await in_transaction(pool, work), status_code=201)
+        return Response(await uow.run(work, ctx), status_code=201)
 
     @get("/{code:str}")
     async def read(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
     ) -> AppointmentOut:  # fmt: skip
         secret = await _checked_lookup(request, settings, limiter, token)
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(pool, lambda conn: uc.read(conn, ctx, code, secret))
+        booking = await uow.run(lambda conn: uc.read(conn, ctx, code, secret), ctx)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/confirm", status_code=200)
     async def confirm(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
     ) -> AppointmentOut:  # fmt: skip
         """Double opt-in with the secret that only the email carries."""
         secret = await _checked_lookup(request, settings, limiter, token)
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(pool, lambda conn: uc.confirm(conn, ctx, code, secret))
+        booking = await uow.run(lambda conn: uc.confirm(conn, ctx, code, secret), ctx)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/cancel", status_code=200)
     async def cancel(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
     ) -> AppointmentOut:  # fmt: skip
         secret = await _checked_lookup(request, settings, limiter, token)
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(pool, lambda conn: uc.cancel(conn, ctx, code, secret))
+        booking = await uow.run(lambda conn: uc.cancel(conn, ctx, code, secret), ctx)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/reschedule", status_code=200)
     async def reschedule(
         self, *, request: Request[Any, Any, Any], code: FromPath[Code],
-        data: JSONBody[RescheduleIn], pool: PoolDep, settings: SettingsDep, clock: ClockDep,
+        data: JSONBody[RescheduleIn], uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep,
         limiter: LimiterDep, token: TokenQuery = None,
     ) -> AppointmentOut:  # fmt: skip
         """Move to another free start atomically: the old time is kept if the new one fails."""
         secret = await _checked_lookup(request, settings, limiter, token)
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(
-            pool, lambda conn: uc.reschedule(conn, ctx, code, secret, data.start)
+        booking = await uow.run(
+            lambda conn: uc.reschedule(conn, ctx, code, secret, data.start), ctx
         )
         return appointment_out(booking, settings, with_secret=False)
 
     @get("/{code:str}/calendar.ics", media_type="text/calendar; charset=utf-8")
     async def ics(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], pool: PoolDep,
+        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
     ) -> Response[bytes]:  # fmt: skip
         secret = await _checked_lookup(request, settings, limiter, token)
         ctx = Context(settings, clock.now())
-        booking = await in_transaction(pool, lambda conn: uc.read(conn, ctx, code, secret))
+        booking = await uow.run(lambda conn: uc.read(conn, ctx, code, secret), ctx)
         body = calendar.invitation(booking, settings, ctx.now, method=None)
         name = f"termin-{booking.appointment.code}.ics"
         return Response(

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
+from booking.api.unit_of_work import UnitOfWork
 from booking.clock import Clock
 from booking.db import Connection
 from booking.ratelimit import RateLimiter
@@ -25,9 +26,8 @@ def provide_clock(state: State) -> Clock:
     return clock
 
 
-def provide_pool(state: State) -> asyncpg.Pool:
-    pool: asyncpg.Pool = state.db_pool
-    return pool
+def provide_unit_of_work(state: State) -> UnitOfWork:
+    return UnitOfWork(state.db_pool, state.redis)
 
 
 def provide_limiter(state: State) -> RateLimiter:
@@ -44,7 +44,7 @@ async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
 
 # Handlers name what they need explicitly; Litestar 3 drops inferred dependencies.
 SettingsDep = NamedDependency[Settings]
-PoolDep = NamedDependency[SkipValidation[asyncpg.Pool]]
 LimiterDep = NamedDependency[SkipValidation[RateLimiter]]
+UnitOfWorkDep = NamedDependency[SkipValidation[UnitOfWork]]
 ClockDep = NamedDependency[SkipValidation[Clock]]
 Transaction = NamedDependency[SkipValidation[Connection]]

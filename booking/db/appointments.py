@@ -191,6 +191,30 @@ async def appointment_by_code(
     return None if row is None else Appointment(**dict(row))
 
 
+async def appointment_by_id(conn: Connection, appointment_id: int) -> Appointment | None:
+    row = await conn.fetchrow(
+        f"select {_APPOINTMENT_COLUMNS} from appointment where id = $1",  # noqa: S608
+        appointment_id,
+    )
+    return None if row is None else Appointment(**dict(row))
+
+
+async def documents_to_bring(conn: Connection, appointment_id: int, language: str) -> list[str]:
+    """Each document once, in the order of the services, in the citizen's language."""
+    rows = await conn.fetch(
+        """
+        select distinct on (doc) doc, x.position, d.ord
+          from appointment_service x join service s on s.id = x.service_id,
+               unnest(case when $2 = 'en' then s.documents_en else s.documents_de end)
+                   with ordinality as d(doc, ord)
+         where x.appointment_id = $1
+         order by doc, x.position, d.ord
+        """,
+        appointment_id, language,
+    )  # fmt: skip
+    return [r["doc"] for r in sorted(rows, key=lambda r: (r["position"], r["ord"]))]
+
+
 async def booked_location(conn: Connection, appointment_id: int) -> SetLocation:
     row = await conn.fetchrow(
         """
@@ -407,21 +431,13 @@ async def enqueue_message(
     appointment_id: int,
     message_id: str,
     sequence: int,
-    not_before: datetime | None = None,
 ) -> int:
     outbox_id: int = await conn.fetchval(
         """
-        insert into outbox (kind, appointment_id, message_id, payload, not_before)
-        values ($1, $2, $3, jsonb_build_object('sequence', $4::int), coalesce($5, now()))
+        insert into outbox (kind, appointment_id, message_id, payload)
+        values ($1, $2, $3, jsonb_build_object('sequence', $4::int))
         returning id
         """,
-        kind, appointment_id, message_id, sequence, not_before,
+        kind, appointment_id, message_id, sequence,
     )  # fmt: skip
     return outbox_id
-
-
-async def drop_unsent_reminders(conn: Connection, appointment_id: int) -> None:
-    await conn.execute(
-        "delete from outbox where appointment_id = $1 and kind = 'reminder' and sent_at is null",
-        appointment_id,
-    )

@@ -93,9 +93,7 @@ async def test_booking_takes_the_units_and_writes_its_messages(
     assert await booked_units(db, "mitte", "2026-12-01T08:50+01", "2026-12-01T09:30+01") == [
         0, 1, 1, 0,
     ]  # fmt: skip
-    assert await outbox(db) == [("confirmation", 0), ("reminder", 0)]
-    reminder_due = await db.fetchval("select not_before from outbox where kind = 'reminder'")
-    assert reminder_due == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 24 h before
+    assert await outbox(db) == [("confirmation", 0)]
     stored = bytes(
         await db.fetchval("select manage_token_hash from appointment where code = $1", body["code"])
     )
@@ -156,9 +154,7 @@ async def test_double_opt_in_only_the_emailed_secret_confirms(
     assert confirmed.json()["status"] == "booked"
     twice = await client.post(f"/api/v1/appointments/{code}/confirm?token={emailed}")
     assert twice.json()["status"] == "booked"
-    assert await outbox(db) == [
-        ("confirmation_request", 0), ("confirmation", 0), ("reminder", 0)
-    ]  # fmt: skip
+    assert await outbox(db) == [("confirmation_request", 0), ("confirmation", 0)]
 
 
 async def test_an_unconfirmed_appointment_expires_and_frees_its_units(
@@ -232,7 +228,7 @@ async def test_cancel_frees_the_units_until_the_deadline(
     cancelled = await client.post(f"/api/v1/appointments/{code}/cancel", headers=bearer(body))
     assert cancelled.json()["status"] == "cancelled"
     assert await booked_units(db, "mitte", "2026-12-01T09:00+01", "2026-12-01T09:20+01") == [0, 0]
-    assert await outbox(db) == [("confirmation", 0), ("cancellation", 1)]  # reminder withdrawn
+    assert await outbox(db) == [("confirmation", 0), ("cancellation", 1)]
     twice = await client.post(f"/api/v1/appointments/{code}/cancel", headers=bearer(body))
     assert twice.status_code == 409
 
@@ -262,7 +258,7 @@ async def test_reschedule_is_all_or_nothing(client: Client, db: asyncpg.Connecti
     assert await booked_units(db, "mitte", "2026-12-01T09:00+01", "2026-12-01T09:30+01") == [
         0, 1, 1,
     ]  # fmt: skip
-    assert await outbox(db) == [("confirmation", 0), ("reschedule", 1), ("reminder", 1)]
+    assert await outbox(db) == [("confirmation", 0), ("reschedule", 1)]
     ics = await client.get(f"/api/v1/appointments/{code}/calendar.ics", headers=bearer(body))
     event = Calendar.from_ical(ics.content).walk("VEVENT")[0]
     assert event["SEQUENCE"] == 1

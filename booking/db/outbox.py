@@ -1,0 +1,115 @@
+"""Queries for delivering the outbox: lease a row, mark it sent or failed, find due rows.
+
+A row is leased with one conditional UPDATE, so two workers never send the same row at
+once; a worker that dies mid-send leaves a lease that simply runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import msgspec
+
+from booking.db import Connection
+
+
+class OutboxMessage(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    appointment_id: int | None
+    message_id: str
+    sequence: int
+    attempts: int
+
+
+class DueMessage(msgspec.Struct, frozen=True):
+    id: int
+    attempts: int
+
+
+async def lease(
+    conn: Connection, outbox_id: int, now: datetime, lease_for: timedelta
+) -> OutboxMessage | None:
+    """Take the row for one send attempt, or None if it is sent, failed, not due or leased."""
+    row = await conn.fetchrow(
+        """
+        update outbox set claimed_until = $2::timestamptz + $3::interval, attempts = attempts + 1
+         where id = $1 and sent_at is null and failed_at is null and not_before <= $2
+           and (claimed_until is null or claimed_until < $2)
+        returning id, kind, appointment_id, message_id,
+                  coalesce((payload->>'sequence')::int, 0) as sequence, attempts
+        """,
+        outbox_id, now, lease_for,
+    )  # fmt: skip
+    return None if row is None else OutboxMessage(**dict(row))
+
+
+async def mark_sent(conn: Connection, outbox_id: int, now: datetime, note: str | None) -> None:
+    await conn.execute(
+        "update outbox set sent_at = $2, claimed_until = null, last_error = $3 where id = $1",
+        outbox_id, now, note,
+    )  # fmt: skip
+
+
+async def mark_failed(conn: Connection, outbox_id: int, now: datetime, reason: str) -> None:
+    await conn.execute(
+        "update outbox set failed_at = $2, claimed_until = null, last_error = $3 where id = $1",
+        outbox_id, now, reason[:500],
+    )  # fmt: skip
+
+
+async def retry_later(conn: Connection, outbox_id: int, at: datetime, reason: str) -> None:
+    await conn.execute(
+        """
+        update outbox set not_before = $2, claimed_until = null, last_error = $3 where id = $1
+        """,
+        outbox_id, at, reason[:500],
+    )  # fmt: skip
+
+
+async def due_messages(conn: Connection, now: datetime, limit: int) -> list[DueMessage]:
+    rows = await conn.fetch(
+        """
+        select id, attempts from outbox
+         where sent_at is null and failed_at is null and not_before <= $1
+           and (claimed_until is null or claimed_until < $1)
+         order by not_before, id
+         limit $2
+        """,
+        now, limit,
+    )  # fmt: skip
+    return [DueMessage(**dict(row)) for row in rows]
+
+
+async def create_reminders(conn: Connection, now: datetime, host: str) -> list[int]:
+    """One reminder per appointment and start time once it enters its office's window.
+
+    Appointments booked inside the window already had their confirmation moments ago.
+    The partial unique index makes a second run (or a second worker) a no-op.
+    """
+    rows = await conn.fetch(
+        """
+        insert into outbox (kind, appointment_id, message_id, payload, reminder_for)
+        select 'reminder', a.id, '<' || gen_random_uuid() || '@' || $2 || '>',
+               jsonb_build_object('sequence', a.sequence), a.starts_at
+          from appointment a join location l on l.id = a.location_id
+         where a.status = 'booked' and a.email is not null and l.reminder_minutes > 0
+           and a.starts_at > $1 and a.starts_at <= $1 + interval '8 days'
+           and a.starts_at - make_interval(mins => l.reminder_minutes) <= $1
+           and a.updated_at < a.starts_at - make_interval(mins => l.reminder_minutes)
+        on conflict (appointment_id, reminder_for) where kind = 'reminder' do nothing
+        returning id
+        """,
+        now, host,
+    )  # fmt: skip
+    return [row["id"] for row in rows]
+
+
+async def drop_unsent_reminders(conn: Connection, appointment_id: int) -> None:
+    await conn.execute(
+        """
+        delete from outbox
+         where appointment_id = $1 and kind = 'reminder' and sent_at is null and failed_at is null
+        """,
+        appointment_id,
+    )
