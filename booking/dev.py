@@ -81,6 +81,23 @@ def _check_port_free(port: int) -> None:
             raise CommandError(f"port {port} is in use; choose another with --port") from None
 
 
+def _supervise(children: list[subprocess.Popen[bytes]], env: dict[str, str]) -> None:
+    """Restart the worker when it exits (say, after losing Redis), as a supervisor would.
+
+    The API is not restarted: if it stops, something is wrong that a restart would hide.
+    """
+    api, worker = 0, 1
+    while True:
+        time.sleep(0.5)
+        if children[api].poll() is not None:
+            raise CommandError("the API stopped unexpectedly; see its output above")
+        if children[worker].poll() is not None:
+            print(f"booking dev: worker exited ({children[worker].returncode}); restarting",
+                  flush=True)  # fmt: skip
+            time.sleep(2)
+            children[worker] = _spawn(["worker"], env)
+
+
 def run_dev(data: Path, port: int) -> None:
     _check_port_free(port)
     data.mkdir(parents=True, exist_ok=True)
@@ -109,9 +126,7 @@ def run_dev(data: Path, port: int) -> None:
                                 "--workers", "1"], env))  # fmt: skip
         children.append(_spawn(["worker"], env))
         print(_banner(public_url, env), flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        raise CommandError("a child process stopped unexpectedly; see its output above")
+        _supervise(children, env)
     except (KeyboardInterrupt, _Stop):
         print("booking dev: stopping ...", flush=True)
     finally:

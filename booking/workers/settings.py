@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from arq import cron
+from arq.worker import func
 
 from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
+from booking.workers.enqueue import SEND_JOB
 from booking.workers.tasks import (
+    create_reminders,
     erase_personal_data,
     extend_grids,
     forget_idempotency_keys,
     release_expired,
+    send_message,
+    sweep_outbox,
 )
 
 
@@ -30,11 +35,22 @@ def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str,
             await pool.close()
 
     return {
-        "functions": [erase_personal_data, extend_grids, release_expired, forget_idempotency_keys],
+        "functions": [
+            erase_personal_data,
+            extend_grids,
+            release_expired,
+            forget_idempotency_keys,
+            # A short-kept result: a failed attempt must not block the sweep's re-queue long.
+            func(send_message, name=SEND_JOB, keep_result=60),
+            sweep_outbox,
+            create_reminders,
+        ],
         "cron_jobs": [
             cron(erase_personal_data, hour={3}, minute={17}, unique=True),
             cron(forget_idempotency_keys, hour={3}, minute={47}, unique=True),
             cron(release_expired, second={0, 30}, unique=True, run_at_startup=True),
+            cron(sweep_outbox, second={15, 45}, unique=True, run_at_startup=True),
+            cron(create_reminders, minute=set(range(0, 60, 5)), unique=True),
             # Shortly after midnight in Central Europe; at startup too, so a new worker fills
             # any day a stopped one missed.
             cron(extend_grids, hour={23}, minute={5}, unique=True, run_at_startup=True),

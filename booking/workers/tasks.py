@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from booking import appointments
+from booking import appointments, notifications, smtp
+from booking.db import outbox
 from booking.db.appointments import delete_old_idempotency_keys
 from booking.db.privacy import erase_personal_data_before
 from booking.grid import regenerate_all_grids
+from booking.workers.enqueue import enqueue_messages
 
 log = logging.getLogger("booking.worker")
 
@@ -39,6 +42,27 @@ async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
     """Daily: a retry comes within minutes; a day later the key has served its purpose."""
     async with ctx["db_pool"].acquire() as conn:
         return await delete_old_idempotency_keys(conn, ctx["clock"].now() - timedelta(days=1))
+
+
+async def send_message(ctx: dict[str, Any], outbox_id: int) -> str:
+    return await notifications.deliver(
+        ctx["db_pool"], ctx["settings"], ctx["clock"].now(), outbox_id, smtp.send
+    )
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    """Queue every due row still unsent: Redis was down, or the API died after commit."""
+    async with ctx["db_pool"].acquire() as conn:
+        due = await outbox.due_messages(conn, ctx["clock"].now(), 500)
+    return await enqueue_messages(ctx["redis"], [(m.id, m.attempts) for m in due])
+
+
+async def create_reminders(ctx: dict[str, Any]) -> int:
+    settings = ctx["settings"]
+    host = urlsplit(settings.public_url).hostname or "localhost"
+    async with ctx["db_pool"].acquire() as conn:
+        created = await outbox.create_reminders(conn, ctx["clock"].now(), host)
+    return await enqueue_messages(ctx["redis"], [(outbox_id, 0) for outbox_id in created])
 
 
 async def erase_personal_data(ctx: dict[str, Any]) -> dict[str, int]:

@@ -1,0 +1,576 @@
+"""The emails citizens get about an appointment, built from the booking alone (no I/O).
+
+Invitations follow RFC 6047 the way Outlook, Gmail, Apple Mail and Thunderbird read them:
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        multipart/related (type="text/html")
+          text/html
+          image/png        QR code of the booking code, inline by Content-ID
+        text/calendar; method=REQUEST|CANCEL
+      application/ics      invite.ics, the same calendar bytes
+
+The calendar part comes last in the alternative, so clients that understand iTIP prefer it;
+the attachment is there for clients that only look at attachments. Mails without an
+invitation (confirmation request, reminder) are the multipart/alternative alone, and mails
+without a QR code (confirmation request, cancellation) carry the bare text/html part.
+
+Nothing here logs: names and addresses stay in the message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.policy import SMTP
+from email.utils import format_datetime as rfc5322_date
+from html import escape
+from io import BytesIO
+from typing import Final, Literal, NamedTuple
+
+import msgspec
+import segno
+from babel.dates import format_date, format_datetime
+
+from booking import calendar
+from booking.appointments import Booking
+from booking.settings import Settings
+
+Kind = Literal["confirmation_request", "confirmation", "reschedule", "cancellation", "reminder"]
+Language = Literal["de", "en"]
+
+
+class Links(msgspec.Struct, frozen=True, kw_only=True):
+    """The citizen's links; each opens a page, and only that page's button changes anything."""
+
+    manage_url: str
+    confirm_url: str | None = None  # confirmation_request only
+    cancel_url: str | None = None  # reminder only: the "I cannot come" page
+
+
+class Obsolete(Exception):
+    """The appointment has moved on since the message was queued; send nothing for it.
+
+    A confirmation or reminder for a cancelled appointment would put a REQUEST into the
+    citizen's calendar for a time that no longer exists.
+    """
+
+
+# The status an appointment must still have for each kind of message to make sense.
+_EXPECTED_STATUS: Final[dict[Kind, str]] = {
+    "confirmation_request": "pending",
+    "confirmation": "booked",
+    "reschedule": "booked",
+    "cancellation": "cancelled",
+    "reminder": "booked",
+}
+
+# A reminder carries no invitation: it changes nothing, and repeating a REQUEST with an
+# unchanged SEQUENCE would at best be ignored and at worst bring back an event the citizen
+# has deleted. The confirmation request has none because nothing is booked yet.
+_METHOD: Final[dict[Kind, calendar.Method | None]] = {
+    "confirmation_request": None,
+    "confirmation": "REQUEST",
+    "reschedule": "REQUEST",
+    "cancellation": "CANCEL",
+    "reminder": None,
+}
+
+# The QR code is only shown while it can be scanned: not before confirmation, not once void.
+_WITH_QR: Final = frozenset({"confirmation", "reschedule", "reminder"})
+
+# Python's header folder garbles a Subject folded next to an encoded word (it doubles or drops
+# the space before the dash and "Bürgeramt"). Unfolded, no header of ours nears RFC 5322's limit.
+_HEADER_POLICY: Final = SMTP.clone(max_line_length=998)
+
+
+class _Words(NamedTuple):
+    locale: str
+    when: str  # "{date}" and "{time}"
+    subject: dict[Kind, str]  # "{when}" and "{office}"
+    heading: dict[Kind, str]
+    lead: dict[Kind, tuple[str, ...]]  # "{until}" and "{when}"
+    greeting: str
+    greeting_anonymous: str
+    confirm_button: str
+    not_me: str
+    cancel_button: str
+    button_fallback: str
+    appointment: str
+    label_when: str
+    label_where: str
+    label_services: str
+    code: str
+    check_in: str
+    qr_alt: str
+    bring: str
+    manage: str
+    manage_cancelled: str
+    book_again: str
+    closing: str
+    automatic: str
+    questions: str
+
+
+_GERMAN: Final = _Words(
+    locale="de_DE",
+    when="{date}, {time} Uhr",
+    # The office goes after a dash: its name cannot be declined safely ("im Bürgeramt" but
+    # "in der Kfz-Zulassungsstelle").
+    subject={
+        "confirmation_request": "Bitte bestätigen: Ihr Termin am {when} \N{EN DASH} {office}",
+        "confirmation": "Bestätigt: Ihr Termin am {when} \N{EN DASH} {office}",
+        "reschedule": "Verschoben: Ihr neuer Termin am {when} \N{EN DASH} {office}",
+        "cancellation": "Abgesagt: Ihr Termin am {when} \N{EN DASH} {office}",
+        "reminder": "Erinnerung: Ihr Termin am {when} \N{EN DASH} {office}",
+    },
+    heading={
+        "confirmation_request": "Bitte bestätigen Sie Ihren Termin",
+        "confirmation": "Ihr Termin ist gebucht",
+        "reschedule": "Ihr Termin wurde verschoben",
+        "cancellation": "Ihr Termin wurde abgesagt",
+        "reminder": "Erinnerung an Ihren Termin",
+    },
+    lead={
+        "confirmation_request": (
+            "vielen Dank für Ihre Buchung. Wir halten den Termin bis {until} für Sie frei.",
+            "Bitte bestätigen Sie ihn bis dahin. Ohne Bestätigung verfällt die Reservierung "
+            "und der Termin wird wieder freigegeben.",
+        ),
+        "confirmation": (
+            "Ihr Termin ist verbindlich gebucht. Die Einladung für Ihren Kalender ist "
+            "dieser E-Mail beigefügt.",
+        ),
+        "reschedule": (
+            "Ihr Termin wurde auf {when} verschoben. Es gilt nur noch der neue Termin; die "
+            "beigefügte Einladung ändert den Eintrag in Ihrem Kalender.",
+        ),
+        "cancellation": (
+            "Ihr Termin wurde abgesagt. Sie müssen nichts weiter tun; die beigefügte "
+            "Nachricht entfernt den Eintrag aus Ihrem Kalender.",
+        ),
+        "reminder": (
+            "wir erinnern Sie an Ihren Termin. Bitte kommen Sie pünktlich.",
+            "Sie können nicht kommen? Bitte sagen Sie den Termin ab, damit jemand anderes "
+            "ihn nutzen kann.",
+        ),
+    },
+    greeting="Guten Tag {name},",
+    greeting_anonymous="Guten Tag,",
+    confirm_button="Termin bestätigen",
+    not_me="Sie haben diesen Termin nicht gebucht? Dann müssen Sie nichts tun; die "
+    "Reservierung verfällt von selbst.",
+    cancel_button="Ich kann nicht kommen",
+    button_fallback="Falls die Schaltfläche nicht funktioniert, öffnen Sie diese Adresse:",
+    appointment="Ihr Termin",
+    label_when="Termin",
+    label_where="Ort",
+    label_services="Anliegen",
+    code="Ihr Buchungscode",
+    check_in="Bitte melden Sie sich bei Ankunft am Terminal an: Halten Sie den QR-Code an "
+    "den Scanner oder geben Sie den Buchungscode ein.",
+    qr_alt="QR-Code für das Terminal: Buchungscode {code}",
+    bring="Bitte bringen Sie mit",
+    manage="Termin ansehen, verschieben oder absagen",
+    manage_cancelled="Termin ansehen",
+    book_again="Neuen Termin buchen",
+    closing="Mit freundlichen Grüßen",
+    automatic="Diese E-Mail wurde automatisch erstellt.",
+    questions="Bei Fragen schreiben Sie uns an {email}.",
+)
+
+_ENGLISH: Final = _Words(
+    locale="en_GB",
+    when="{date} at {time}",
+    subject={
+        "confirmation_request": "Please confirm: your appointment on {when} \N{EN DASH} {office}",
+        "confirmation": "Confirmed: your appointment on {when} \N{EN DASH} {office}",
+        "reschedule": "Moved: your new appointment on {when} \N{EN DASH} {office}",
+        "cancellation": "Cancelled: your appointment on {when} \N{EN DASH} {office}",
+        "reminder": "Reminder: your appointment on {when} \N{EN DASH} {office}",
+    },
+    heading={
+        "confirmation_request": "Please confirm your appointment",
+        "confirmation": "Your appointment is booked",
+        "reschedule": "Your appointment has been moved",
+        "cancellation": "Your appointment has been cancelled",
+        "reminder": "A reminder of your appointment",
+    },
+    lead={
+        "confirmation_request": (
+            "Thank you for booking. We are holding the appointment for you until {until}.",
+            "Please confirm it by then. Without confirmation the reservation lapses and the "
+            "time is offered to others again.",
+        ),
+        "confirmation": (
+            "Your appointment is booked. The invitation for your calendar is attached to "
+            "this email.",
+        ),
+        "reschedule": (
+            "Your appointment has been moved to {when}. Only the new time is valid; the "
+            "attached invitation updates the entry in your calendar.",
+        ),
+        "cancellation": (
+            "Your appointment has been cancelled. You need not do anything else; the "
+            "attached message removes the entry from your calendar.",
+        ),
+        "reminder": (
+            "This is a reminder of your appointment. Please arrive on time.",
+            "Cannot come? Please cancel the appointment so that someone else can use it.",
+        ),
+    },
+    greeting="Dear {name},",
+    greeting_anonymous="Hello,",
+    confirm_button="Confirm appointment",
+    not_me="You did not book this appointment? Then you need not do anything; the "
+    "reservation lapses by itself.",
+    cancel_button="I cannot come",
+    button_fallback="If the button does not work, open this address:",
+    appointment="Your appointment",
+    label_when="Date and time",
+    label_where="Place",
+    label_services="Services",
+    code="Your booking code",
+    check_in="Please check in at the terminal when you arrive: hold the QR code to the "
+    "scanner or type in the booking code.",
+    qr_alt="QR code for the terminal: booking code {code}",
+    bring="Please bring",
+    manage="View, move or cancel the appointment",
+    manage_cancelled="View the appointment",
+    book_again="Book a new appointment",
+    closing="Kind regards",
+    automatic="This email was generated automatically.",
+    questions="If you have questions, write to us at {email}.",
+)
+
+_WORDS: Final[dict[Language, _Words]] = {"de": _GERMAN, "en": _ENGLISH}
+
+
+class _Content(NamedTuple):
+    """What a message says, once; the text and the HTML part each render it."""
+
+    language: Language
+    subject: str
+    heading: str
+    greeting: str
+    lead: list[str]
+    action: tuple[str, str] | None  # button label, URL
+    after_action: str | None
+    details_heading: str
+    details: list[tuple[str, list[str]]]
+    code_heading: str
+    code: str
+    check_in: str
+    qr_alt: str
+    bring: str
+    documents: list[str]
+    links: list[tuple[str, str]]
+    button_fallback: str
+    closing: str
+    office: str
+    footer: str
+
+
+def build_message(
+    kind: Kind,
+    booking: Booking,
+    settings: Settings,
+    now: datetime,
+    *,
+    message_id: str,
+    links: Links,
+    documents: list[str],
+) -> EmailMessage:
+    """One email about ``booking``; ``documents`` are the lines to bring, in its language.
+
+    Raises ``Obsolete`` when the appointment's status no longer fits ``kind`` (the worker
+    drops such an outbox row) and ``ValueError`` for a caller's mistake.
+    """
+    a = booking.appointment
+    if not a.email:
+        raise ValueError("the appointment has no email address")
+    if a.status != _EXPECTED_STATUS[kind]:
+        raise Obsolete(f"a {kind} message for an appointment that is now {a.status}")
+    method = _METHOD[kind]
+    content = _content(kind, booking, settings, links, documents)
+
+    msg = EmailMessage(policy=_HEADER_POLICY)
+    msg["From"] = settings.mail_from
+    msg["To"] = Address(display_name=_citizen_name(booking), addr_spec=a.email)
+    if booking.location.email:
+        msg["Reply-To"] = booking.location.email
+    msg["Subject"] = content.subject
+    msg["Date"] = rfc5322_date(now)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
+    msg["Content-Language"] = content.language
+    msg["MIME-Version"] = "1.0"
+
+    image = _qr_image(a.code, f"qr.{message_id.strip('<>')}") if kind in _WITH_QR else None
+    html = _text_part(_html(content, image), "html")
+    if image is not None:
+        html = _multipart("related", html, image.part)
+        html.set_param("type", "text/html")  # RFC 2387 wants the root part's type
+    body = [_text_part(_text(content, with_qr=image is not None), "plain"), html]
+    if method is None:
+        _fill(msg, "alternative", body)
+        return msg
+    ics = calendar.invitation(booking, settings, now, method)
+    invitation = MIMEPart(policy=SMTP)
+    invitation.set_content(
+        ics,
+        maintype="text",
+        subtype="calendar",
+        cte="base64",  # keeps the calendar's CRLF line ends byte for byte
+        params={"charset": "UTF-8", "method": method},
+    )
+    attachment = MIMEPart(policy=SMTP)
+    attachment.set_content(
+        ics,
+        maintype="application",
+        subtype="ics",
+        cte="base64",
+        disposition="attachment",
+        filename="invite.ics",
+        params={"name": "invite.ics"},
+    )
+    _fill(msg, "mixed", [_multipart("alternative", *body, invitation), attachment])
+    return msg
+
+
+class _Image(NamedTuple):
+    part: MIMEPart
+    cid: str
+    pixels: int
+
+
+_QR_SCALE: Final = 8  # pixels per module: 232 px for a version 1 code with its border
+_QR_BORDER: Final = 4  # the quiet zone the QR standard asks for
+
+
+def _qr_image(code: str, cid: str) -> _Image:
+    """The booking code for the kiosk scanner; the Content-ID follows the stable Message-ID."""
+    qr = segno.make_qr(code, error="m")  # a full QR code: kiosk scanners need not read Micro QR
+    png = BytesIO()
+    qr.save(png, kind="png", scale=_QR_SCALE, border=_QR_BORDER)
+    part = MIMEPart(policy=SMTP)
+    part.set_content(
+        png.getvalue(),
+        maintype="image",
+        subtype="png",
+        disposition="inline",
+        filename=f"{code}.png",
+        cid=f"<{cid}>",
+    )
+    pixels, _ = qr.symbol_size(scale=_QR_SCALE, border=_QR_BORDER)
+    return _Image(part, cid, int(pixels))
+
+
+def _text_part(text: str, subtype: str) -> MIMEPart:
+    part = MIMEPart(policy=SMTP)
+    # Quoted-printable: readable in the source, and no 8BITMIME needed from the relay.
+    part.set_content(text, subtype=subtype, charset="utf-8", cte="quoted-printable")
+    return part
+
+
+def _multipart(subtype: str, *parts: MIMEPart) -> MIMEPart:
+    container = MIMEPart(policy=SMTP)
+    _fill(container, subtype, list(parts))
+    return container
+
+
+def _fill(container: MIMEPart, subtype: str, parts: list[MIMEPart]) -> None:
+    """Turn a part without content (the message with only its headers) into a multipart."""
+    container.set_type(f"multipart/{subtype}")
+    for part in parts:
+        container.attach(part)
+
+
+def _content(
+    kind: Kind, booking: Booking, settings: Settings, links: Links, documents: list[str]
+) -> _Content:
+    a, location = booking.appointment, booking.location
+    language: Language = "en" if a.language == "en" else "de"
+    words = _WORDS[language]
+    german = language == "de"
+    office = location.name_de if german else location.name_en
+    when = _when(a.starts_at, location.time_zone, words)
+
+    until = ""
+    action: tuple[str, str] | None = None
+    after_action = None
+    if kind == "confirmation_request":
+        if links.confirm_url is None or a.pending_until is None:
+            raise ValueError("a confirmation request needs confirm_url and pending_until")
+        until = _when(a.pending_until, location.time_zone, words)
+        action = (words.confirm_button, links.confirm_url)
+        after_action = words.not_me
+    elif kind == "reminder":
+        if links.cancel_url is None:
+            raise ValueError("a reminder needs cancel_url")
+        action = (words.cancel_button, links.cancel_url)
+
+    cancelled = kind == "cancellation"
+    page_links = [(words.manage_cancelled if cancelled else words.manage, links.manage_url)]
+    if cancelled:
+        page_links.append((words.book_again, settings.public_url))
+    name = _citizen_name(booking)
+    return _Content(
+        language=language,
+        subject=words.subject[kind].format(when=when, office=office),
+        heading=words.heading[kind],
+        greeting=words.greeting.format(name=name) if name else words.greeting_anonymous,
+        lead=[line.format(until=until, when=when) for line in words.lead[kind]],
+        action=action,
+        after_action=after_action,
+        details_heading=words.appointment,
+        details=[
+            (words.label_when, [when]),
+            (
+                words.label_where,
+                [office, location.street, f"{location.postal_code} {location.city}"],
+            ),
+            (
+                words.label_services,
+                [
+                    _service(s.quantity, s.name_de if german else s.name_en)
+                    for s in booking.services
+                ],
+            ),
+        ],
+        code_heading=words.code,
+        code=a.code,
+        check_in=words.check_in,
+        qr_alt=words.qr_alt.format(code=a.code),
+        bring=words.bring,
+        # Services often share a document; each is listed once, in the given order.
+        documents=[] if cancelled else list(dict.fromkeys(documents)),
+        links=page_links,
+        button_fallback=words.button_fallback,
+        closing=words.closing,
+        office=office,
+        footer=" ".join(
+            [words.automatic]
+            + ([words.questions.format(email=location.email)] if location.email else [])
+        ),
+    )
+
+
+def _citizen_name(booking: Booking) -> str:
+    """On one line: a line break typed into a form must not reach a header or a greeting."""
+    return " ".join((booking.appointment.citizen_name or "").split())
+
+
+def _when(at: datetime, time_zone: str, words: _Words) -> str:
+    """Wall time at the office, whatever zone the server or the citizen is in."""
+    local = at.astimezone(calendar.zone(time_zone))
+    return words.when.format(
+        date=format_date(local.date(), "full", locale=words.locale),
+        time=format_datetime(local, "HH:mm", tzinfo=local.tzinfo, locale=words.locale),
+    )
+
+
+def _service(quantity: int, name: str) -> str:
+    return f"{quantity} \N{MULTIPLICATION SIGN} {name}" if quantity > 1 else name
+
+
+def _text(c: _Content, *, with_qr: bool) -> str:
+    lines = [c.greeting, ""]
+    for paragraph in c.lead:
+        lines += [paragraph, ""]
+    if c.action is not None:
+        lines += [f"{c.action[0]}:", c.action[1], ""]
+    if c.after_action is not None:
+        lines += [c.after_action, ""]
+    width = max(len(label) for label, _ in c.details) + 2
+    for label, values in c.details:
+        lines.append(f"{label + ':':<{width}}{values[0]}")
+        lines += [" " * width + value for value in values[1:]]
+    lines += ["", f"{c.code_heading}: {c.code}"]
+    if with_qr:
+        lines.append(c.check_in)
+    lines.append("")
+    if c.documents:
+        lines.append(f"{c.bring}:")
+        lines += [f"- {document}" for document in c.documents]
+        lines.append("")
+    for label, url in c.links:
+        lines += [f"{label}:", url, ""]
+    lines += [c.closing, c.office, "", c.footer, ""]
+    return "\n".join(lines)
+
+
+_TEXT_COLOUR: Final = "#1a1a1a"  # on white: 17:1
+_MUTED: Final = "#4a4a4a"  # on white: 8.9:1
+_BUTTON: Final = "#00467f"  # white on it: 9.6:1
+_LINK: Final = "#00467f"
+
+
+def _html(c: _Content, image: _Image | None) -> str:
+    """Inline styles only (many clients drop <style>), no scripts, nothing fetched from afar."""
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        f'<html lang="{c.language}">',
+        '<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(c.subject)}</title></head>",
+        f'<body style="margin:0;padding:0;background:#ffffff;color:{_TEXT_COLOUR};'
+        'font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5">',
+        # Webmail drops <html>, so the language and landmark are repeated on the wrapper.
+        f'<div role="article" aria-label="{escape(c.heading)}" lang="{c.language}" '
+        'style="max-width:600px;margin:0 auto;padding:24px">',
+        f'<p style="margin:0 0 8px;color:{_MUTED}">{escape(c.office)}</p>',
+        f'<h1 style="font-size:24px;line-height:1.25;margin:0 0 16px">{escape(c.heading)}</h1>',
+        f"<p>{escape(c.greeting)}</p>",
+    ]
+    out += [f"<p>{escape(paragraph)}</p>" for paragraph in c.lead]
+    if c.action is not None:
+        label, url = c.action
+        out += [
+            f'<p style="margin:24px 0"><a href="{escape(url)}" style="display:inline-block;'
+            f"background:{_BUTTON};color:#ffffff;font-weight:bold;padding:12px 24px;"
+            f'border-radius:4px;text-decoration:none">{escape(label)}</a></p>',
+            f'<p style="font-size:14px;color:{_MUTED}">{escape(c.button_fallback)}<br>'
+            f'<a href="{escape(url)}" style="color:{_LINK};word-break:break-all">'
+            f"{escape(url)}</a></p>",
+        ]
+    if c.after_action is not None:
+        out.append(f"<p>{escape(c.after_action)}</p>")
+    out.append(f'<h2 style="font-size:20px;margin:24px 0 8px">{escape(c.details_heading)}</h2>')
+    out.append('<dl style="margin:0">')
+    for label, values in c.details:
+        out += [
+            f'<dt style="font-weight:bold;margin-top:8px">{escape(label)}</dt>',
+            f'<dd style="margin:0">{"<br>".join(escape(v) for v in values)}</dd>',
+        ]
+    out += [
+        "</dl>",
+        f'<h2 style="font-size:20px;margin:24px 0 8px">{escape(c.code_heading)}</h2>',
+        "<p style=\"font-family:'Courier New',Courier,monospace;font-size:32px;"
+        f'font-weight:bold;letter-spacing:4px;margin:0 0 8px">{escape(c.code)}</p>',
+    ]
+    if image is not None:
+        out += [
+            f'<p><img src="cid:{escape(image.cid)}" alt="{escape(c.qr_alt)}" '
+            f'width="{image.pixels}" height="{image.pixels}" style="display:block;border:0"></p>',
+            f"<p>{escape(c.check_in)}</p>",
+        ]
+    if c.documents:
+        out.append(f'<h2 style="font-size:20px;margin:24px 0 8px">{escape(c.bring)}</h2>')
+        out.append("<ul>" + "".join(f"<li>{escape(d)}</li>" for d in c.documents) + "</ul>")
+    out += [
+        f'<p><a href="{escape(url)}" style="color:{_LINK}">{escape(label)}</a></p>'
+        for label, url in c.links
+    ]
+    out += [
+        f"<p>{escape(c.closing)}<br>{escape(c.office)}</p>",
+        f'<hr style="border:0;border-top:1px solid {_MUTED};margin:24px 0 8px">',
+        f'<p style="font-size:14px;color:{_MUTED}">{escape(c.footer)}</p>',
+        "</div>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,118 @@
+"""Delivering one outbox row: lease it, build the mail from current state, send, record.
+
+The lease is committed before sending and the result after, so no transaction stays open
+during SMTP. A worker killed between sending and recording leaves a lease that runs out;
+the row is then sent again with the same Message-ID (invariant 3: at most once in normal
+operation, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import cast, get_args
+
+import asyncpg
+import msgspec
+
+from booking import mail, tokens
+from booking.appointments import Booking
+from booking.db import Connection, outbox
+from booking.db import appointments as q
+from booking.db.outbox import OutboxMessage
+from booking.settings import Settings
+from booking.smtp import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger("booking.outbox")
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12  # about a day of backing off
+Sender = Callable[[EmailMessage, Settings], Awaitable[None]]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential from 30 s, capped at an hour, with jitter so retries do not stampede."""
+    seconds = min(3600.0, 30.0 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311
+
+
+def links(settings: Settings, code: str, salt: bytes) -> mail.Links:
+    base = settings.public_url.rstrip("/")
+    manage = tokens.derive_token(settings.secret_key, "manage", code, salt)
+    confirm = tokens.derive_token(settings.secret_key, "confirm", code, salt)
+    return mail.Links(
+        manage_url=f"{base}/termin/{code}?token={manage}",
+        confirm_url=f"{base}/termin/{code}/bestaetigen?token={confirm}",
+        cancel_url=f"{base}/termin/{code}/absagen?token={manage}",
+    )
+
+
+async def deliver(
+    pool: asyncpg.Pool, settings: Settings, now: datetime, outbox_id: int, send: Sender
+) -> str:
+    """Send one row if it is due and not leased elsewhere; returns what happened."""
+    async with pool.acquire() as conn:
+        message = await outbox.lease(conn, outbox_id, now, LEASE)
+        if message is None:
+            return "skipped"
+        built = await _build(conn, settings, now, message)
+        if isinstance(built, str):
+            await outbox.mark_sent(conn, message.id, now, built)
+            return built
+    outcome, reason = "sent", ""
+    try:
+        await send(built, settings)
+    except PermanentFailure as exc:
+        outcome, reason = "failed", str(exc)
+    except TemporaryFailure as exc:
+        if message.attempts >= MAX_ATTEMPTS:
+            outcome, reason = "failed", f"gave up after {message.attempts} attempts: {exc}"
+        else:
+            outcome, reason = "retry", str(exc)
+    async with pool.acquire() as conn:
+        if outcome == "sent":
+            await outbox.mark_sent(conn, message.id, now, None)
+        elif outcome == "failed":
+            await outbox.mark_failed(conn, message.id, now, reason)
+        else:
+            await outbox.retry_later(conn, message.id, now + backoff(message.attempts), reason)
+    # The SMTP reason may quote the address: it goes to the database for admins, not the log.
+    log.info("outbox message %d (%s): %s", message.id, message.kind, outcome)
+    return outcome
+
+
+async def _build(
+    conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
+) -> EmailMessage | str:
+    """The mail as of now, or why there is none to send."""
+    if message.appointment_id is None:
+        return "no appointment"
+    appointment = await q.appointment_by_id(conn, message.appointment_id)
+    if appointment is None or not appointment.email:
+        return "no recipient"
+    if message.kind not in get_args(mail.Kind):
+        return f"unknown kind {message.kind}"
+    booking = Booking(
+        # The calendar's SEQUENCE is the one of the change this message reports.
+        appointment=msgspec.structs.replace(appointment, sequence=message.sequence),
+        location=await q.booked_location(conn, appointment.id),
+        services=await q.booked_services(conn, appointment.id),
+        manage_token=tokens.derive_token(
+            settings.secret_key, "manage", appointment.code, appointment.token_salt
+        ),
+    )
+    try:
+        return mail.build_message(
+            cast(mail.Kind, message.kind),
+            booking,
+            settings,
+            now,
+            message_id=message.message_id,
+            links=links(settings, appointment.code, appointment.token_salt),
+            documents=await q.documents_to_bring(conn, appointment.id, appointment.language),
+        )
+    except mail.Obsolete:
+        return "superseded"  # e.g. a reminder for an appointment cancelled since
