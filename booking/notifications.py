@@ -28,7 +28,6 @@ from booking.smtp import PermanentFailure, TemporaryFailure
 
 log = logging.getLogger("booking.outbox")
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12  # about a day of backing off
 Sender = Callable[[EmailMessage, Settings], Awaitable[None]]
 
@@ -55,7 +54,8 @@ async def deliver(
 ) -> str:
     """Send one row if it is due and not leased elsewhere; returns what happened."""
     async with pool.acquire() as conn:
-        message = await outbox.lease(conn, outbox_id, now, LEASE)
+        lease_for = timedelta(seconds=settings.outbox_lease_seconds)
+        message = await outbox.lease(conn, outbox_id, now, lease_for)
         if message is None:
             return "skipped"
         built = await _build(conn, settings, now, message)

@@ -40,10 +40,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hold_minutes: int = 5
     confirmation_minutes: int = 30
     max_active_per_email: int = 2
+    # How long a worker may take to send one mail before another worker may try it.
+    outbox_lease_seconds: int = 300
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
     trusted_proxies: str = ""
+    # A staff session ends after this much inactivity, and however active after the maximum.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    # Failed password logins in a row that lock an account, and for how long.
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # Single sign-on by OpenID Connect: on when issuer and client id are set.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    # Claims carrying the role and the location slugs; dots reach into nested claims.
+    oidc_role_claim: str = "booking_role"
+    oidc_locations_claim: str = "booking_locations"
 
     def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return tuple(
@@ -57,12 +73,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """The dev mail pages exist only where ``booking dev`` points them at its sink."""
         return bool(self.dev_mail_dir)
 
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Browsers send Secure cookies over HTTPS only, so they follow the public URL."""
+        return urlsplit(self.public_url).scheme == "https"
+
 
 ENV_PREFIX: Final = "BOOKING_"
 MIN_SECRET_LENGTH: Final = 32
 
 # Values that may carry credentials are never echoed back in an error message.
-_SECRET_FIELDS: Final = frozenset({"database_url", "redis_url", "secret_key", "smtp_password"})
+_SECRET_FIELDS: Final = frozenset(
+    {"database_url", "redis_url", "secret_key", "smtp_password", "oidc_client_secret"}
+)
 
 
 def _check_url(schemes: frozenset[str], need_host: bool) -> Callable[[str], str | None]:
@@ -79,6 +106,10 @@ def _check_url(schemes: frozenset[str], need_host: bool) -> Callable[[str], str 
         return None
 
     return check
+
+
+def _check_optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    return lambda value: check(value) if value else None
 
 
 def _check_range(low: float, high: float) -> Callable[[Any], str | None]:
@@ -101,6 +132,12 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "hold_minutes": _check_range(1, 60),
     "confirmation_minutes": _check_range(5, 7 * 24 * 60),
     "max_active_per_email": _check_range(1, 100),
+    "outbox_lease_seconds": _check_range(1, 3600),
+    "session_idle_minutes": _check_range(1, 24 * 60),
+    "session_max_hours": _check_range(1, 7 * 24),
+    "login_max_failures": _check_range(1, 100),
+    "login_lock_minutes": _check_range(1, 24 * 60),
+    "oidc_issuer": _check_optional(_check_url(frozenset({"http", "https"}), need_host=True)),
 }
 
 
@@ -110,6 +147,12 @@ def require_secret_key(settings: Settings) -> None:
         raise SettingsError(
             f"BOOKING_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters"
         )
+
+
+def admin_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """``booking create-admin`` without a prompt, for scripts; not part of ``Settings``."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_PREFIX + "ADMIN_PASSWORD") or None
 
 
 def env_names() -> frozenset[str]:
