@@ -24,7 +24,12 @@ class UnitOfWork:
     async def run(
         self, work: Callable[[Connection], Awaitable[T]], ctx: Context | None = None
     ) -> T:
-        result = await in_transaction(self._pool, work)
+        async def attempt(conn: Connection) -> T:
+            if ctx is not None:
+                ctx.outbox.clear()  # a retried attempt starts over; rolled-back rows are gone
+            return await work(conn)
+
+        result = await in_transaction(self._pool, attempt)
         if ctx is not None and ctx.outbox:
             # Only now: a job must never see a row its transaction might still roll back.
             await enqueue_messages(self._queue, [(outbox_id, 0) for outbox_id in ctx.outbox])

@@ -113,3 +113,46 @@ async def drop_unsent_reminders(conn: Connection, appointment_id: int) -> None:
         """,
         appointment_id,
     )
+
+
+class OutboxEntry(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    code: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    not_before: datetime
+    failed_at: datetime | None
+
+
+async def location_messages(
+    conn: Connection, location_id: int, *, failed: bool, limit: int
+) -> list[OutboxEntry]:
+    """Failed or still undelivered messages of one office, newest first, for its admins."""
+    rows = await conn.fetch(
+        """
+        select o.id, o.kind, a.code, o.attempts, o.last_error, o.created_at, o.not_before,
+               o.failed_at
+          from outbox o join appointment a on a.id = o.appointment_id
+         where a.location_id = $1 and o.sent_at is null
+           and (o.failed_at is not null) = $2
+         order by o.created_at desc
+         limit $3
+        """,
+        location_id, failed, limit,
+    )  # fmt: skip
+    return [OutboxEntry(**dict(row)) for row in rows]
+
+
+async def retry_failed(conn: Connection, location_id: int, outbox_id: int, now: datetime) -> bool:
+    status = await conn.execute(
+        """
+        update outbox o set failed_at = null, not_before = $3, attempts = 0
+          from appointment a
+         where o.id = $2 and a.id = o.appointment_id and a.location_id = $1
+           and o.failed_at is not null
+        """,
+        location_id, outbox_id, now,
+    )  # fmt: skip
+    return status.endswith(" 1")
