@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import sys
@@ -17,7 +18,14 @@ import asyncpg
 from booking.clock import SystemClock
 from booking.db.database import ensure_database
 from booking.db.migrations import MigrationError, load_migrations, migrate
-from booking.settings import Settings, SettingsError, load_settings, require_secret_key
+from booking.errors import BookingError
+from booking.settings import (
+    Settings,
+    SettingsError,
+    admin_password,
+    load_settings,
+    require_secret_key,
+)
 
 log = logging.getLogger("booking")
 
@@ -50,6 +58,13 @@ def _run(coroutine_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(coroutine_fn())
 
 
+async def _connect(settings: Settings) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(settings.database_url, timeout=settings.db_timeout_seconds)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise CommandError(f"cannot reach the database: {exc}") from None
+
+
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     applied = asyncio.run(apply_migrations(settings))
     print(
@@ -63,15 +78,46 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> None:
     from booking.demo import seed_demo
 
     async def run() -> None:
-        try:
-            conn = await asyncpg.connect(settings.database_url, timeout=settings.db_timeout_seconds)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            raise CommandError(f"cannot reach the database: {exc}") from None
+        conn = await _connect(settings)
         try:
             summary = await seed_demo(conn, SystemClock().now())
         finally:
             await conn.close()
         print(summary)
+
+    _run(run)
+
+
+def _new_admin_password() -> str:
+    """From BOOKING_ADMIN_PASSWORD for scripts, else asked twice; never shown."""
+    password = admin_password()
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password; set BOOKING_ADMIN_PASSWORD")
+    password = getpass.getpass("Password for the new admin: ")
+    if getpass.getpass("The same password again: ") != password:
+        raise CommandError("the two passwords differ")
+    return password
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    from booking.auth.accounts import create_admin, normalise_email
+
+    password = _new_admin_password()
+
+    async def run() -> None:
+        conn = await _connect(settings)
+        try:
+            async with conn.transaction():
+                account = await create_admin(conn, normalise_email(args.email), args.name, password)
+        except BookingError as exc:
+            raise CommandError(exc.message) from None
+        except asyncpg.UniqueViolationError:
+            raise CommandError("a staff user with this email exists already") from None
+        finally:
+            await conn.close()
+        print(f"created admin {account.email} (id {account.id}); sign in at /api/v1/auth/login")
 
     _run(run)
 
@@ -100,10 +146,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     require_secret_key(settings)
     from arq.worker import run_worker
+    from redis.exceptions import RedisError
 
     from booking.workers.settings import worker_settings
 
-    run_worker(worker_settings(settings))
+    try:
+        run_worker(worker_settings(settings))
+    except (RedisError, OSError) as exc:
+        # arq does not reconnect; exiting lets the supervisor (compose, systemd, booking dev)
+        # start a fresh worker, and the outbox sweep then catches up on anything missed.
+        raise CommandError(f"lost the queue (Redis): {exc}; exiting for a restart") from None
 
 
 def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
@@ -127,6 +179,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="the background worker (arq)").set_defaults(handler=cmd_worker)
     sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(handler=cmd_migrate)
     sub.add_parser("seed-demo", help="insert demo data").set_defaults(handler=cmd_seed_demo)
+    admin = sub.add_parser(
+        "create-admin",
+        help="create an admin login (password from BOOKING_ADMIN_PASSWORD or a prompt)",
+    )
+    admin.add_argument("--email", required=True, help="the admin's email, used to sign in")
+    admin.add_argument("--name", default="", help="display name")
+    admin.set_defaults(handler=cmd_create_admin)
     return parser
 
 

@@ -14,14 +14,16 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import asyncpg
+import msgspec
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from booking.demo import seed_demo
-from booking.embedded import free_port
+from booking.embedded import EmbeddedRedis, free_port
 from booking.settings import Settings
 
 MESSAGES = 40
@@ -83,7 +85,9 @@ async def queue_confirmations(db: asyncpg.Connection) -> None:
         )
 
 
-def start_worker(settings: Settings, smtp_port: int) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, smtp_port: int, *, output: bool = False
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "BOOKING_DATABASE_URL": settings.database_url,
@@ -95,8 +99,8 @@ def start_worker(settings: Settings, smtp_port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "booking", "worker"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if output else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -148,3 +152,25 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
     assert set(counts) == expected  # nothing lost
     repeated = {message_id for message_id, count in counts.items() if count > 1}
     assert not repeated & recorded  # a row recorded as sent is never sent again
+
+
+async def test_a_worker_that_loses_redis_exits_for_its_supervisor(
+    settings: Settings, tmp_path: Path
+) -> None:
+    own = EmbeddedRedis(tmp_path / "redis", persist=False)
+    worker = start_worker(
+        msgspec.structs.replace(settings, redis_url=own.url()), free_port(), output=True
+    )
+    try:
+        await asyncio.sleep(3)
+        assert worker.poll() is None
+    finally:
+        own.stop()
+    output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 2
+    assert (
+        output.decode()
+        .strip()
+        .splitlines()[-1]
+        .startswith("booking: error: lost the queue (Redis)")
+    )
