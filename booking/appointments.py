@@ -1,4 +1,4 @@
-"""Use cases for appointments: hold, book, confirm, cancel, reschedule, expire.
+"""Use cases for appointments: hold, book, confirm, cancel, reschedule, expire, offer.
 
 Each takes a connection inside the caller's transaction and never commits: a failure at any
 step rolls back the units taken, the appointment and its outbox message together
@@ -18,10 +18,12 @@ import msgspec
 
 from booking import search, tokens
 from booking.availability import units_needed
-from booking.db import Connection, offers, outbox
+from booking.db import Connection, offers, outbox, quarantine
 from booking.db import appointments as q
+from booking.db import waitlist as wq
 from booking.db.appointments import Appointment, BookedService, Hold, NewAppointment
 from booking.db.offers import SetLocation
+from booking.db.waitlist import Entry
 from booking.errors import BookingError, Conflict, InvalidInput, NotFound
 from booking.settings import Settings
 
@@ -76,12 +78,22 @@ class HoldRequest(msgspec.Struct, frozen=True, kw_only=True):
 class Context(msgspec.Struct, frozen=True):
     """What every use case needs besides the connection: the settings and the time.
 
-    ``outbox`` collects the ids of messages written, for the caller to enqueue after commit.
+    ``outbox`` collects the ids of messages written, for the caller to enqueue after commit;
+    ``rematch`` the locations where capacity was held back for the waitlist (or the waitlist
+    grew), for the caller to wake the waitlist matcher after commit.
     """
 
     settings: Settings
     now: datetime
     outbox: list[int] = msgspec.field(default_factory=list)
+    rematch: list[int] = msgspec.field(default_factory=list)
+
+
+class Contact(msgspec.Struct, frozen=True):
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str
 
 
 # -- shared steps --------------------------------------------------------------------------
@@ -103,12 +115,13 @@ async def _span(
     conn: Connection, location: SetLocation, start: datetime, now: datetime
 ) -> tuple[datetime, datetime]:
     """The unit range a start needs, checked against lead time, horizon and windows."""
-    start = start.astimezone(now.tzinfo)
     earliest, latest = search.bookable_span(location, now)
     if start < earliest:
         raise Unbookable("This time is too soon to book; please choose a later one.")
     if start >= latest:
         raise Unbookable("This time is beyond the booking horizon.")
+    # Only now: a start at the calendar's edge (9999-12-31T23:59-14:00) has no UTC time.
+    start = start.astimezone(now.tzinfo)
     needed = units_needed(location.total_minutes, location.grid_minutes)
     end = start + timedelta(minutes=needed * location.grid_minutes)
     units = await q.unit_spans(conn, location.id, start, end)
@@ -123,6 +136,35 @@ async def _span(
     return start, end
 
 
+async def _free(
+    conn: Connection, location_id: int, since: datetime, until: datetime, now: datetime
+) -> bool:
+    """Give an appointment's units back: held back for the waitlist while anyone waits there.
+
+    With nobody waiting there is no one to be fair to: the units are free at once.
+    """
+    if not await quarantine.anyone_waiting(conn, location_id):
+        await q.release_units(conn, location_id, since, until)
+        return False
+    await quarantine.hold_back(conn, location_id, since, until, now)
+    return True
+
+
+async def _give_back(
+    conn: Connection, ctx: Context, location_id: int, since: datetime, until: datetime
+) -> None:
+    if await _free(conn, location_id, since, until, ctx.now):
+        ctx.rematch.append(location_id)
+
+
+def _without(
+    span: tuple[datetime, datetime], other: tuple[datetime, datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of ``span`` outside ``other``: none, one or two ranges."""
+    (a, b), (c, d) = span, other
+    return [(x, y) for x, y in ((a, min(b, c)), (max(a, d), b)) if x < y]
+
+
 async def _take(conn: Connection, location_id: int, start: datetime, end: datetime) -> None:
     needed = len(await q.unit_spans(conn, location_id, start, end))
     if await q.take_units(conn, location_id, start, end) < needed:
@@ -130,7 +172,8 @@ async def _take(conn: Connection, location_id: int, start: datetime, end: dateti
         raise Unbookable("This time has just been taken; please choose another one.")
 
 
-def _message_id(settings: Settings) -> str:
+def message_id(settings: Settings) -> str:
+    """A fresh Message-ID at the public host; kept with the outbox row for retries."""
     host = urlsplit(settings.public_url).hostname or "localhost"
     return f"<{uuid.uuid4()}@{host}>"
 
@@ -143,7 +186,7 @@ async def _notify(
             conn,
             kind=kind,
             appointment_id=appointment_id,
-            message_id=_message_id(ctx.settings),
+            message_id=message_id(ctx.settings),
             sequence=sequence,
         )
     )
@@ -229,42 +272,96 @@ async def book(
     if request.hold is None or not await _use_hold(conn, request.hold, location, start, ctx.now):
         await _take(conn, location.id, start, end)
     pending = location.requires_confirmation and not by_staff
+    appointment = await _create(
+        conn,
+        ctx,
+        location,
+        (start, end),
+        Contact(request.name, request.email, request.phone, request.language),
+        pending_until=ctx.now + timedelta(minutes=ctx.settings.confirmation_minutes)
+        if pending
+        else None,
+        booked_by="staff" if by_staff else "citizen",
+    )
+    if appointment.email:
+        kind = "confirmation_request" if pending else "confirmation"
+        await _notify(conn, ctx, appointment.id, kind, 0)
+    return await _booking(conn, ctx, appointment, location)
+
+
+async def offer(
+    conn: Connection,
+    ctx: Context,
+    entry: Entry,
+    location: SetLocation,
+    *,
+    span: tuple[datetime, datetime],
+    held_before: datetime,
+) -> Appointment:
+    """Hold a start for a waitlist entry until it accepts (a pending appointment), and tell it.
+
+    Quarantined places freed before ``held_before`` are taken first, free room beside them
+    otherwise, with the same conditional UPDATE discipline as a booking.
+    """
+    needed = len(await q.unit_spans(conn, location.id, *span))
+    if await quarantine.take_for_offer(conn, location.id, *span, held_before) < needed:
+        raise Unbookable("This time has just been taken.")  # the caller's rollback returns them
+    appointment = await _create(
+        conn,
+        ctx,
+        location,
+        span,
+        Contact(entry.citizen_name, entry.email, None, entry.language),
+        pending_until=ctx.now + timedelta(minutes=ctx.settings.waitlist_offer_minutes),
+        booked_by="citizen",
+        waitlist_entry_id=entry.id,
+    )
+    await _notify(conn, ctx, appointment.id, "waitlist_offer", 0)
+    return appointment
+
+
+async def _create(
+    conn: Connection,
+    ctx: Context,
+    location: SetLocation,
+    span: tuple[datetime, datetime],
+    contact: Contact,
+    *,
+    pending_until: datetime | None,
+    booked_by: str,
+    waitlist_entry_id: int | None = None,
+) -> Appointment:
+    """The appointment on units already taken: pending with a confirmation secret when
+    ``pending_until`` is set, booked otherwise."""
     salt = tokens.new_salt()
+
+    def secret(purpose: tokens.Purpose, code: str) -> bytes:
+        return tokens.token_hash(tokens.derive_token(ctx.settings.secret_key, purpose, code, salt))
+
     appointment_id, code = await _insert_with_fresh_code(
         conn,
         lambda code: NewAppointment(
             code=code,
             location_id=location.id,
-            starts_at=start,
-            ends_at=end,
-            status="pending" if pending else "booked",
-            citizen_name=request.name,
-            email=request.email,
-            phone=request.phone,
-            language=request.language,
-            manage_token_hash=tokens.token_hash(
-                tokens.derive_token(ctx.settings.secret_key, "manage", code, salt)
-            ),
-            confirm_token_hash=tokens.token_hash(
-                tokens.derive_token(ctx.settings.secret_key, "confirm", code, salt)
-            )
-            if pending
-            else None,
+            starts_at=span[0],
+            ends_at=span[1],
+            status="booked" if pending_until is None else "pending",
+            citizen_name=contact.name,
+            email=contact.email,
+            phone=contact.phone,
+            language=contact.language,
+            manage_token_hash=secret("manage", code),
+            confirm_token_hash=None if pending_until is None else secret("confirm", code),
             token_salt=salt,
-            pending_until=ctx.now + timedelta(minutes=ctx.settings.confirmation_minutes)
-            if pending
-            else None,
-            service_key=service_key,
-            booked_by="staff" if by_staff else "citizen",
+            pending_until=pending_until,
+            service_key=_service_key(location),
+            booked_by=booked_by,
+            waitlist_entry_id=waitlist_entry_id,
         ),
     )
     counts = Counter(location.service_ids)
     await q.insert_appointment_services(conn, appointment_id, sorted(counts.items()))
-    appointment = await _reload(conn, code)
-    if appointment.email:
-        kind = "confirmation_request" if pending else "confirmation"
-        await _notify(conn, ctx, appointment_id, kind, 0)
-    return await _booking(conn, ctx, appointment, location)
+    return await _reload(conn, code)
 
 
 async def _insert_with_fresh_code(
@@ -326,8 +423,11 @@ async def _location_of(conn: Connection, appointment: Appointment) -> SetLocatio
     return await q.booked_location(conn, appointment.id)
 
 
-async def read(conn: Connection, ctx: Context, code: str, token: str) -> Booking:
-    appointment = await _owned(conn, code, token)
+async def read(
+    conn: Connection, ctx: Context, code: str, token: str, *, purpose: tokens.Purpose = "manage"
+) -> Booking:
+    """The owner's view; the confirmation page reads it with the secret from the email."""
+    appointment = await _owned(conn, code, token, purpose=purpose)
     return await _booking(conn, ctx, appointment, await _location_of(conn, appointment))
 
 
@@ -342,8 +442,19 @@ async def confirm(conn: Connection, ctx: Context, code: str, token: str) -> Book
     ):
         raise WrongState("This confirmation link has expired; please book again.")
     sequence = await q.set_status(conn, appointment.id, "booked", bump_sequence=False)
+    await _end_offer(conn, appointment, "fulfilled")  # accepting a waitlist offer
     await _notify(conn, ctx, appointment.id, "confirmation", sequence)
     return await _booking(conn, ctx, await _reload(conn, appointment.code), location)
+
+
+async def _end_offer(conn: Connection, appointment: Appointment, outcome: str) -> None:
+    """An offer's answer ends its waitlist entry: fulfilled, cancelled (declined) or expired.
+
+    Only an entry still waiting for that answer moves, so a later cancellation of an
+    accepted offer leaves its entry fulfilled.
+    """
+    if appointment.waitlist_entry_id is not None:
+        await wq.end_entry(conn, appointment.waitlist_entry_id, outcome, was=("offered",))
 
 
 def _check_deadline(appointment: Appointment, location: SetLocation, now: datetime) -> None:
@@ -374,17 +485,44 @@ async def cancel_by_staff(conn: Connection, ctx: Context, code: str) -> Booking:
 
 
 async def _cancel_owned(
-    conn: Connection, ctx: Context, appointment: Appointment, location: SetLocation
+    conn: Connection,
+    ctx: Context,
+    appointment: Appointment,
+    location: SetLocation,
+    *,
+    notify: bool = True,
 ) -> Booking:
     await q.lock_units(
         conn, appointment.location_id, [(appointment.starts_at, appointment.ends_at)]
     )
-    await q.release_units(conn, appointment.location_id, appointment.starts_at, appointment.ends_at)
+    await _give_back(conn, ctx, appointment.location_id, appointment.starts_at, appointment.ends_at)
     sequence = await q.set_status(conn, appointment.id, "cancelled", bump_sequence=True)
     await outbox.drop_unsent_reminders(conn, appointment.id)
-    if appointment.email:
+    await _end_offer(conn, appointment, "cancelled")
+    if appointment.email and notify:
         await _notify(conn, ctx, appointment.id, "cancellation", sequence)
     return await _booking(conn, ctx, await _reload(conn, appointment.code), location)
+
+
+async def decline_offer(conn: Connection, ctx: Context, code: str, token: str) -> Booking:
+    """The citizen does not want the offered time: it goes on to the next entry, no mail."""
+    appointment = await _owned(conn, code, token)
+    location = await _location_of(conn, appointment)
+    if appointment.waitlist_entry_id is None:
+        raise WrongState("This appointment is not a waitlist offer.")
+    if appointment.status == "cancelled":
+        return await _booking(conn, ctx, appointment, location)  # a second click changes nothing
+    if appointment.status != "pending":
+        raise WrongState(f"This offer is {appointment.status} and cannot be declined.")
+    return await _cancel_owned(conn, ctx, appointment, location, notify=False)
+
+
+async def withdraw_offer(conn: Connection, ctx: Context, code: str) -> None:
+    """The entry left the waitlist while its offer was open: the offer goes on as declined."""
+    appointment = await q.appointment_by_code(conn, code, for_update=True)
+    if appointment is not None and appointment.status == "pending":
+        location = await _location_of(conn, appointment)
+        await _cancel_owned(conn, ctx, appointment, location, notify=False)
 
 
 async def reschedule(
@@ -397,10 +535,13 @@ async def reschedule(
     start, end = await _span(conn, location, new_start, ctx.now)
     if start == appointment.starts_at:
         raise InvalidInput.field("start", "this is already the appointment's time")
-    old = (appointment.starts_at, appointment.ends_at)
-    await q.lock_units(conn, appointment.location_id, [old, (start, end)])
-    await q.release_units(conn, appointment.location_id, *old)
-    await _take(conn, appointment.location_id, start, end)
+    old, new = (appointment.starts_at, appointment.ends_at), (start, end)
+    await q.lock_units(conn, appointment.location_id, [old, new])
+    # Units both times share stay taken: freed, they could be held back for the waitlist.
+    for since, until in _without(old, new):
+        await _give_back(conn, ctx, appointment.location_id, since, until)
+    for since, until in _without(new, old):
+        await _take(conn, appointment.location_id, since, until)
     sequence = await q.move_appointment(conn, appointment.id, start, end)
     # The old time's reminder is void; the reminder job makes one for the new time.
     await outbox.drop_unsent_reminders(conn, appointment.id)
@@ -419,13 +560,15 @@ class SweepCounts(msgspec.Struct, frozen=True):
 
 
 async def release_expired(conn: Connection, now: datetime, batch: int = 500) -> SweepCounts:
-    """Free the capacity of expired holds and unconfirmed appointments (invariant 4)."""
+    """Free the capacity of expired holds and unconfirmed appointments (invariant 4).
+
+    An unanswered waitlist offer lapses here too; its units go on to the next entry.
+    """
     holds = await q.delete_expired_holds(conn, now, batch)
     for hold in holds:
         await q.release_units(conn, hold.location_id, hold.starts_at, hold.ends_at)
     expired = await q.expire_pending(conn, now, batch)
     for appointment in expired:
-        await q.release_units(
-            conn, appointment.location_id, appointment.starts_at, appointment.ends_at
-        )
+        await _free(conn, appointment.location_id, appointment.starts_at, appointment.ends_at, now)
+        await _end_offer(conn, appointment, "expired")
     return SweepCounts(len(holds), len(expired))

@@ -19,6 +19,7 @@ from booking.clock import SystemClock
 from booking.db.database import ensure_database
 from booking.db.migrations import MigrationError, load_migrations, migrate
 from booking.errors import BookingError
+from booking.log_config import logging_config, setup_logging
 from booking.settings import (
     Settings,
     SettingsError,
@@ -29,15 +30,12 @@ from booking.settings import (
 
 log = logging.getLogger("booking")
 
+# What `serve` gives requests in flight after SIGTERM (compose's stop_grace_period is longer).
+SHUTDOWN_GRACE_SECONDS = 25
+
 
 class CommandError(Exception):
     """A failure the operator can act on; printed as one line without a traceback."""
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def apply_migrations(settings: Settings) -> list[str]:
@@ -126,6 +124,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     require_secret_key(settings)
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
     if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -139,7 +138,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=logging_config(settings.log_level),
+        # A client gets 10 s to send its request head (slow-loris), bodies are capped by the app.
+        http1_settings=HTTP1Settings(header_read_timeout=10_000),
         respawn_failed_workers=True,
+        # SIGTERM: workers stop accepting and finish the requests in flight, for this long.
+        workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
     ).serve()
 
 
@@ -193,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings() if args.command != "dev" else Settings()
-        _setup_logging(settings)
+        setup_logging(settings.log_level)
         args.handler(settings, args)
     except (SettingsError, CommandError) as exc:
         print(f"booking: error: {exc}", file=sys.stderr)

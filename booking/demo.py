@@ -1,6 +1,8 @@
 """Demo data for ``booking seed-demo`` and ``booking dev``: one city, three offices.
 
 Seeding twice changes nothing: locations that exist keep their hours and closures.
+Demo logins and device tokens are fixed, well-known values, so only ``booking dev`` seeds
+them (``seed_demo_access``); ``seed-demo``, which may run against production, never does.
 """
 
 from __future__ import annotations
@@ -9,10 +11,16 @@ from datetime import date, datetime, time
 
 import msgspec
 
+from booking.auth.passwords import hash_password
+from booking.auth.principals import DeviceKind, Role
 from booking.db import Connection
 from booking.db import catalogue as q
+from booking.db import desks as desk_q
+from booking.db import devices as device_q
+from booking.db import staff as staff_q
 from booking.db.catalogue import NewClosure, NewLocation, NewOpeningRule, NewService
 from booking.grid import regenerate_all_grids
+from booking.tokens import token_hash
 
 _ID_CARD_DOCS = (
     ["Bisheriger Ausweis oder Pass", "Ein aktuelles biometrisches Passfoto",
@@ -169,7 +177,68 @@ async def seed_demo(conn: Connection, now: datetime) -> str:
             await q.insert_closures(
                 conn, location_id, public_holidays(year) + public_holidays(year + 1)
             )
+            # As many desks as the busiest window opens, each serving everything offered.
+            for number in range(1, max(rule.desks for rule in loc.hours) + 1):
+                desk_id = await desk_q.insert_desk(conn, location_id, f"Schalter {number}")
+                await desk_q.set_desk_services(
+                    conn, desk_id, [service_ids[slug] for slug in loc.services]
+                )
         locations, services = await q.count_catalogue(conn)
     await regenerate_all_grids(conn, now)
     new = f" (new: {', '.join(created)})" if created else " (nothing new)"
     return f"demo data: {locations} locations, {services} services{new}"
+
+
+DEMO_PASSWORD = "demo-passwort"  # noqa: S105 - printed in the dev banner on purpose
+
+
+class DemoLogin(msgspec.Struct, frozen=True):
+    email: str
+    display_name: str
+    role: Role
+    locations: tuple[str, ...] = ()
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin@musterstadt.example", "Ada Admin", Role.ADMIN),
+    DemoLogin("leitung.mitte@musterstadt.example", "Lena Leitung", Role.LOCATION_ADMIN, ("mitte",)),
+    DemoLogin("schalter.mitte@musterstadt.example", "Sam Schalter", Role.DESK, ("mitte",)),
+)
+
+
+class DemoDevice(msgspec.Struct, frozen=True):
+    location: str
+    kind: DeviceKind
+    token: str
+
+
+DEMO_DEVICES = tuple(
+    DemoDevice(loc.slug, kind, f"bkd_demo-{kind.value}-{loc.slug}")
+    for loc in LOCATIONS
+    for kind in DeviceKind
+)
+
+
+async def seed_demo_access(conn: Connection) -> str:
+    """The demo logins and one kiosk and one display per office; existing ones stay as they are
+    (a demo device revoked in the admin API stays revoked)."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    created = 0
+    async with conn.transaction():
+        location_ids = await staff_q.location_ids(conn, [loc.slug for loc in LOCATIONS])
+        for login in DEMO_LOGINS:
+            new = staff_q.NewAccount(
+                email=login.email, display_name=login.display_name, role=login.role.value,
+                password_hash=password_hash,
+            )  # fmt: skip
+            user_id = await staff_q.insert_account_if_missing(conn, new)
+            if user_id is not None:
+                created += 1
+                ids = [location_ids[slug] for slug in login.locations]
+                await staff_q.set_locations(conn, user_id, ids)
+        for device in DEMO_DEVICES:
+            created += await device_q.insert_device_if_missing(
+                conn, location_ids[device.location], device.kind.value,
+                f"Demo {device.kind.value} {device.location}", token_hash(device.token),
+            )  # fmt: skip
+    return f"demo access: {len(DEMO_LOGINS)} logins, {len(DEMO_DEVICES)} devices ({created} new)"

@@ -22,7 +22,7 @@ import asyncpg
 
 from booking.cli import CommandError, apply_migrations
 from booking.clock import SystemClock
-from booking.demo import seed_demo
+from booking.demo import DEMO_DEVICES, DEMO_LOGINS, DEMO_PASSWORD, seed_demo, seed_demo_access
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from booking.mailsink import MailSink
 from booking.settings import load_settings
@@ -49,7 +49,8 @@ async def _prepare(env: dict[str, str]) -> str:
     await apply_migrations(settings)
     conn = await asyncpg.connect(settings.database_url)
     try:
-        return await seed_demo(conn, SystemClock().now())
+        catalogue = await seed_demo(conn, SystemClock().now())
+        return f"{catalogue}\n{await seed_demo_access(conn)}"
     finally:
         await conn.close()
 
@@ -148,5 +149,12 @@ def _banner(url: str, env: dict[str, str]) -> str:
         f"  PostgreSQL        {env['BOOKING_DATABASE_URL']}",
         f"  Redis             {env['BOOKING_REDIS_URL']}",
         f"  SMTP sink         127.0.0.1:{env['BOOKING_SMTP_PORT']}",
+        f"  Staff sign-in     POST {url}/api/v1/auth/login, password {DEMO_PASSWORD!r} for:",
+        *(f"    {login.role.value:<15} {login.email}"
+          + (f" ({', '.join(login.locations)})" if login.locations else "")
+          for login in DEMO_LOGINS),
+        "  Device tokens     (Authorization: Bearer <token>)",
+        *(f"    {device.location + ' ' + device.kind.value:<15} {device.token}"
+          for device in DEMO_DEVICES),
         "",
     ])  # fmt: skip

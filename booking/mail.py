@@ -16,12 +16,17 @@ the attachment is there for clients that only look at attachments. Mails without
 invitation (confirmation request, reminder) are the multipart/alternative alone, and mails
 without a QR code (confirmation request, cancellation) carry the bare text/html part.
 
+The waitlist's two mails follow the same shape: an offer (``waitlist_offer``) is about a
+pending appointment like a confirmation request; the confirmation of a waitlist request is
+about the request alone (``build_waitlist_confirmation``). A call-ahead mail
+(``build_call_ahead``) is about a waiting ticket: its number and how close its turn is.
+
 Nothing here logs: names and addresses stay in the message.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
@@ -32,13 +37,22 @@ from typing import Final, Literal, NamedTuple
 
 import msgspec
 import segno
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
+from babel.units import format_unit
 
 from booking import calendar
 from booking.appointments import Booking
 from booking.settings import Settings
+from booking.waitlist import EntryView
 
-Kind = Literal["confirmation_request", "confirmation", "reschedule", "cancellation", "reminder"]
+Kind = Literal[
+    "confirmation_request",
+    "confirmation",
+    "reschedule",
+    "cancellation",
+    "reminder",
+    "waitlist_offer",
+]
 Language = Literal["de", "en"]
 
 
@@ -48,6 +62,15 @@ class Links(msgspec.Struct, frozen=True, kw_only=True):
     manage_url: str
     confirm_url: str | None = None  # confirmation_request only
     cancel_url: str | None = None  # reminder only: the "I cannot come" page
+    accept_url: str | None = None  # waitlist_offer only, like decline_url
+    decline_url: str | None = None
+
+
+class WaitlistLinks(msgspec.Struct, frozen=True, kw_only=True):
+    """The pages to confirm a waitlist request and to leave the waitlist."""
+
+    confirm_url: str
+    leave_url: str
 
 
 class Obsolete(Exception):
@@ -65,6 +88,7 @@ _EXPECTED_STATUS: Final[dict[Kind, str]] = {
     "reschedule": "booked",
     "cancellation": "cancelled",
     "reminder": "booked",
+    "waitlist_offer": "pending",
 }
 
 # A reminder carries no invitation: it changes nothing, and repeating a REQUEST with an
@@ -76,6 +100,7 @@ _METHOD: Final[dict[Kind, calendar.Method | None]] = {
     "reschedule": "REQUEST",
     "cancellation": "CANCEL",
     "reminder": None,
+    "waitlist_offer": None,
 }
 
 # The QR code is only shown while it can be scanned: not before confirmation, not once void.
@@ -112,6 +137,26 @@ class _Words(NamedTuple):
     closing: str
     automatic: str
     questions: str
+    accept_button: str
+    decline_button: str
+    offer_not_wanted: str
+    waitlist_subject: str
+    waitlist_heading: str
+    waitlist_lead: tuple[str, ...]  # "{until}" and "{offer}" (how long an offer is held)
+    waitlist_confirm_button: str
+    waitlist_not_me: str
+    waitlist_request: str
+    label_locations: str
+    label_days: str
+    label_weekdays: str
+    label_times: str
+    days_between: str  # "{first}" and "{last}"
+    any_time: str
+    times_between: str  # "{start}" and "{end}"
+    times_from: str
+    times_until: str
+    leave: str
+    signature: str
 
 
 _GERMAN: Final = _Words(
@@ -125,6 +170,7 @@ _GERMAN: Final = _Words(
         "reschedule": "Verschoben: Ihr neuer Termin am {when} \N{EN DASH} {office}",
         "cancellation": "Abgesagt: Ihr Termin am {when} \N{EN DASH} {office}",
         "reminder": "Erinnerung: Ihr Termin am {when} \N{EN DASH} {office}",
+        "waitlist_offer": "Für Sie frei geworden: Termin am {when} \N{EN DASH} {office}",
     },
     heading={
         "confirmation_request": "Bitte bestätigen Sie Ihren Termin",
@@ -132,6 +178,7 @@ _GERMAN: Final = _Words(
         "reschedule": "Ihr Termin wurde verschoben",
         "cancellation": "Ihr Termin wurde abgesagt",
         "reminder": "Erinnerung an Ihren Termin",
+        "waitlist_offer": "Ein Termin von der Warteliste für Sie",
     },
     lead={
         "confirmation_request": (
@@ -156,6 +203,12 @@ _GERMAN: Final = _Words(
             "Sie können nicht kommen? Bitte sagen Sie den Termin ab, damit jemand anderes "
             "ihn nutzen kann.",
         ),
+        "waitlist_offer": (
+            "ein Termin, der zu Ihrer Anfrage auf der Warteliste passt, ist frei geworden. "
+            "Wir halten ihn bis {until} für Sie.",
+            "Bitte nehmen Sie ihn bis dahin an. Danach, oder wenn Sie ablehnen, geht er an die "
+            "nächste Person auf der Warteliste, und Ihre Anfrage endet.",
+        ),
     },
     greeting="Guten Tag {name},",
     greeting_anonymous="Guten Tag,",
@@ -179,6 +232,34 @@ _GERMAN: Final = _Words(
     closing="Mit freundlichen Grüßen",
     automatic="Diese E-Mail wurde automatisch erstellt.",
     questions="Bei Fragen schreiben Sie uns an {email}.",
+    accept_button="Termin annehmen",
+    decline_button="Termin ablehnen",
+    offer_not_wanted="Der Termin passt doch nicht? Dann lehnen Sie ihn bitte ab, damit ihn "
+    "jemand anderes bekommt.",
+    waitlist_subject="Bitte bestätigen: Ihre Anfrage für die Warteliste",
+    waitlist_heading="Bitte bestätigen Sie Ihre Anfrage für die Warteliste",
+    waitlist_lead=(
+        "Sie möchten eine Nachricht, sobald ein Termin frei wird, der zu Ihrer Anfrage passt. "
+        "Bitte bestätigen Sie dafür bis {until} Ihre E-Mail-Adresse.",
+        "Wird ein passender Termin frei, halten wir ihn {offer} lang für Sie und schreiben "
+        "Ihnen. Nehmen Sie ihn an, ist er gebucht; lehnen Sie ab oder antworten Sie nicht, "
+        "endet Ihre Anfrage.",
+    ),
+    waitlist_confirm_button="Anfrage bestätigen",
+    waitlist_not_me="Sie haben diese Anfrage nicht gestellt? Dann müssen Sie nichts tun; sie "
+    "verfällt von selbst.",
+    waitlist_request="Ihre Anfrage",
+    label_locations="Standorte",
+    label_days="Zeitraum",
+    label_weekdays="Wochentage",
+    label_times="Uhrzeit",
+    days_between="{first} bis {last}",
+    any_time="ganztägig",
+    times_between="{start}\N{EN DASH}{end} Uhr",
+    times_from="ab {start} Uhr",
+    times_until="bis {end} Uhr",
+    leave="Anfrage zurückziehen und die Warteliste verlassen",
+    signature="Ihr Bürgerservice",
 )
 
 _ENGLISH: Final = _Words(
@@ -190,6 +271,7 @@ _ENGLISH: Final = _Words(
         "reschedule": "Moved: your new appointment on {when} \N{EN DASH} {office}",
         "cancellation": "Cancelled: your appointment on {when} \N{EN DASH} {office}",
         "reminder": "Reminder: your appointment on {when} \N{EN DASH} {office}",
+        "waitlist_offer": "Available for you: an appointment on {when} \N{EN DASH} {office}",
     },
     heading={
         "confirmation_request": "Please confirm your appointment",
@@ -197,6 +279,7 @@ _ENGLISH: Final = _Words(
         "reschedule": "Your appointment has been moved",
         "cancellation": "Your appointment has been cancelled",
         "reminder": "A reminder of your appointment",
+        "waitlist_offer": "An appointment from the waitlist for you",
     },
     lead={
         "confirmation_request": (
@@ -219,6 +302,12 @@ _ENGLISH: Final = _Words(
         "reminder": (
             "This is a reminder of your appointment. Please arrive on time.",
             "Cannot come? Please cancel the appointment so that someone else can use it.",
+        ),
+        "waitlist_offer": (
+            "An appointment that matches your waitlist request has become free. We are "
+            "holding it for you until {until}.",
+            "Please accept it by then. After that, or if you decline, it goes to the next "
+            "person on the waitlist and your request ends.",
         ),
     },
     greeting="Dear {name},",
@@ -243,6 +332,33 @@ _ENGLISH: Final = _Words(
     closing="Kind regards",
     automatic="This email was generated automatically.",
     questions="If you have questions, write to us at {email}.",
+    accept_button="Accept the appointment",
+    decline_button="Decline the appointment",
+    offer_not_wanted="The time does not suit you after all? Then please decline it so that "
+    "someone else can have it.",
+    waitlist_subject="Please confirm: your waitlist request",
+    waitlist_heading="Please confirm your waitlist request",
+    waitlist_lead=(
+        "You would like to hear as soon as an appointment that suits your request becomes "
+        "free. Please confirm your email address by {until}.",
+        "When a suitable appointment becomes free, we hold it for you for {offer} and write "
+        "to you. Accept it and it is booked; decline or do not answer and your request ends.",
+    ),
+    waitlist_confirm_button="Confirm the request",
+    waitlist_not_me="You did not make this request? Then you need not do anything; it lapses "
+    "by itself.",
+    waitlist_request="Your request",
+    label_locations="Offices",
+    label_days="Dates",
+    label_weekdays="Weekdays",
+    label_times="Time of day",
+    days_between="{first} to {last}",
+    any_time="any time",
+    times_between="{start}\N{EN DASH}{end}",
+    times_from="from {start}",
+    times_until="until {end}",
+    leave="Withdraw the request and leave the waitlist",
+    signature="Your citizens' services",
 )
 
 _WORDS: Final[dict[Language, _Words]] = {"de": _GERMAN, "en": _ENGLISH}
@@ -295,18 +411,14 @@ def build_message(
         raise Obsolete(f"a {kind} message for an appointment that is now {a.status}")
     method = _METHOD[kind]
     content = _content(kind, booking, settings, links, documents)
-
-    msg = EmailMessage(policy=_HEADER_POLICY)
-    msg["From"] = settings.mail_from
-    msg["To"] = Address(display_name=_citizen_name(booking), addr_spec=a.email)
-    if booking.location.email:
-        msg["Reply-To"] = booking.location.email
-    msg["Subject"] = content.subject
-    msg["Date"] = rfc5322_date(now)
-    msg["Message-ID"] = message_id
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
-    msg["Content-Language"] = content.language
-    msg["MIME-Version"] = "1.0"
+    msg = _envelope(
+        content,
+        settings,
+        now,
+        message_id=message_id,
+        to=Address(display_name=_citizen_name(booking), addr_spec=a.email),
+        reply_to=booking.location.email,
+    )
 
     image = _qr_image(a.code, f"qr.{message_id.strip('<>')}") if kind in _WITH_QR else None
     html = _text_part(_html(content, image), "html")
@@ -338,6 +450,132 @@ def build_message(
     )
     _fill(msg, "mixed", [_multipart("alternative", *body, invitation), attachment])
     return msg
+
+
+def build_waitlist_confirmation(
+    request: EntryView,
+    settings: Settings,
+    now: datetime,
+    *,
+    message_id: str,
+    links: WaitlistLinks,
+) -> EmailMessage:
+    """The double opt-in for a waitlist request: confirm it, or leave the waitlist.
+
+    Raises ``Obsolete`` once the request is no longer waiting for confirmation.
+    """
+    entry = request.entry
+    if not entry.email:
+        raise ValueError("the waitlist request has no email address")
+    if entry.status != "pending" or entry.confirm_until is None:
+        raise Obsolete(f"a confirmation request for a waitlist entry that is now {entry.status}")
+    language: Language = "en" if entry.language == "en" else "de"
+    words = _WORDS[language]
+    german = language == "de"
+    time_zone = request.locations[0].time_zone if request.locations else "Europe/Berlin"
+    unit, amount = (
+        ("hour", settings.waitlist_offer_minutes // 60)
+        if settings.waitlist_offer_minutes % 60 == 0
+        else ("minute", settings.waitlist_offer_minutes)
+    )
+    offer = format_unit(amount, f"duration-{unit}", length="long", locale=words.locale)
+    name = " ".join((entry.citizen_name or "").split())
+    content = _Content(
+        language=language,
+        subject=words.waitlist_subject,
+        heading=words.waitlist_heading,
+        greeting=words.greeting.format(name=name) if name else words.greeting_anonymous,
+        lead=[
+            line.format(until=_when(entry.confirm_until, time_zone, words), offer=offer)
+            for line in words.waitlist_lead
+        ],
+        action=(words.waitlist_confirm_button, links.confirm_url),
+        after_action=words.waitlist_not_me,
+        details_heading=words.waitlist_request,
+        details=[
+            (words.label_services, [s.name_de if german else s.name_en for s in request.services]),
+            (
+                words.label_locations,
+                [place.name_de if german else place.name_en for place in request.locations],
+            ),
+            (
+                words.label_days,
+                [
+                    words.days_between.format(
+                        first=_day(entry.earliest_day, words), last=_day(entry.latest_day, words)
+                    )
+                ],
+            ),
+            (words.label_weekdays, [_weekdays(entry.weekdays, words)]),
+            (words.label_times, [_times(entry.time_from, entry.time_until, words)]),
+        ],
+        code_heading="",
+        code="",
+        check_in="",
+        qr_alt="",
+        bring="",
+        documents=[],
+        links=[(words.leave, links.leave_url)],
+        button_fallback=words.button_fallback,
+        closing=words.closing,
+        office=words.signature,
+        footer=words.automatic,
+    )
+    msg = _envelope(
+        content,
+        settings,
+        now,
+        message_id=message_id,
+        to=Address(display_name=name, addr_spec=entry.email),
+        reply_to="",
+    )
+    plain = _text_part(_text(content, with_qr=False), "plain")
+    _fill(msg, "alternative", [plain, _text_part(_html(content, None), "html")])
+    return msg
+
+
+def _envelope(
+    content: _Content,
+    settings: Settings,
+    now: datetime,
+    *,
+    message_id: str,
+    to: Address,
+    reply_to: str,
+) -> EmailMessage:
+    """A message with its headers and no content yet."""
+    msg = EmailMessage(policy=_HEADER_POLICY)
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = content.subject
+    msg["Date"] = rfc5322_date(now)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
+    msg["Content-Language"] = content.language
+    msg["MIME-Version"] = "1.0"
+    return msg
+
+
+def _day(day: date, words: _Words) -> str:
+    return format_date(day, "long", locale=words.locale)
+
+
+def _weekdays(weekdays: list[int], words: _Words) -> str:
+    names = get_day_names("abbreviated", locale=words.locale)
+    return ", ".join(str(names[day - 1]) for day in sorted(weekdays))
+
+
+def _times(start: time | None, end: time | None, words: _Words) -> str:
+    shown = {"start": f"{start:%H:%M}" if start else "", "end": f"{end:%H:%M}" if end else ""}
+    if start and end:
+        return words.times_between.format(**shown)
+    if start:
+        return words.times_from.format(**shown)
+    if end:
+        return words.times_until.format(**shown)
+    return words.any_time
 
 
 class _Image(NamedTuple):
@@ -401,6 +639,7 @@ def _content(
     until = ""
     action: tuple[str, str] | None = None
     after_action = None
+    page_links: list[tuple[str, str]] = []
     if kind == "confirmation_request":
         if links.confirm_url is None or a.pending_until is None:
             raise ValueError("a confirmation request needs confirm_url and pending_until")
@@ -411,9 +650,16 @@ def _content(
         if links.cancel_url is None:
             raise ValueError("a reminder needs cancel_url")
         action = (words.cancel_button, links.cancel_url)
+    elif kind == "waitlist_offer":
+        if links.accept_url is None or links.decline_url is None or a.pending_until is None:
+            raise ValueError("a waitlist offer needs accept_url, decline_url and pending_until")
+        until = _when(a.pending_until, location.time_zone, words)
+        action = (words.accept_button, links.accept_url)
+        after_action = words.offer_not_wanted
+        page_links.append((words.decline_button, links.decline_url))
 
     cancelled = kind == "cancellation"
-    page_links = [(words.manage_cancelled if cancelled else words.manage, links.manage_url)]
+    page_links.append((words.manage_cancelled if cancelled else words.manage, links.manage_url))
     if cancelled:
         page_links.append((words.book_again, settings.public_url))
     name = _citizen_name(booking)
@@ -488,10 +734,12 @@ def _text(c: _Content, *, with_qr: bool) -> str:
     for label, values in c.details:
         lines.append(f"{label + ':':<{width}}{values[0]}")
         lines += [" " * width + value for value in values[1:]]
-    lines += ["", f"{c.code_heading}: {c.code}"]
-    if with_qr:
-        lines.append(c.check_in)
     lines.append("")
+    if c.code:
+        lines += [f"{c.code_heading}: {c.code}"]
+        if with_qr:
+            lines.append(c.check_in)
+        lines.append("")
     if c.documents:
         lines.append(f"{c.bring}:")
         lines += [f"- {document}" for document in c.documents]
@@ -545,12 +793,13 @@ def _html(c: _Content, image: _Image | None) -> str:
             f'<dt style="font-weight:bold;margin-top:8px">{escape(label)}</dt>',
             f'<dd style="margin:0">{"<br>".join(escape(v) for v in values)}</dd>',
         ]
-    out += [
-        "</dl>",
-        f'<h2 style="font-size:20px;margin:24px 0 8px">{escape(c.code_heading)}</h2>',
-        "<p style=\"font-family:'Courier New',Courier,monospace;font-size:32px;"
-        f'font-weight:bold;letter-spacing:4px;margin:0 0 8px">{escape(c.code)}</p>',
-    ]
+    out.append("</dl>")
+    if c.code:
+        out += [
+            f'<h2 style="font-size:20px;margin:24px 0 8px">{escape(c.code_heading)}</h2>',
+            "<p style=\"font-family:'Courier New',Courier,monospace;font-size:32px;"
+            f'font-weight:bold;letter-spacing:4px;margin:0 0 8px">{escape(c.code)}</p>',
+        ]
     if image is not None:
         out += [
             f'<p><img src="cid:{escape(image.cid)}" alt="{escape(c.qr_alt)}" '
@@ -574,3 +823,119 @@ def _html(c: _Content, image: _Image | None) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+# -- call-ahead: a waiting ticket's turn is close --------------------------------------------
+
+
+class CallAheadNotice(msgspec.Struct, frozen=True, kw_only=True):
+    """What a call-ahead mail says, as of sending: ``ahead`` tickets before this one."""
+
+    email: str
+    language: str
+    code: str
+    office_de: str
+    office_en: str
+    service_de: str
+    service_en: str
+    ahead: int
+    minutes: int
+    follow_url: str
+
+
+class _CallAheadWords(NamedTuple):
+    subject: str  # "{code}" and "{office}"
+    heading: str
+    next: str  # "{code}"
+    one_ahead: str
+    many_ahead: str  # "{ahead}"
+    minutes: str  # "{minutes}"
+    come_back: str
+    follow: str
+    ticket: str
+    number: str
+
+
+_CALL_AHEAD_WORDS: Final[dict[Language, _CallAheadWords]] = {
+    "de": _CallAheadWords(
+        subject="Bald sind Sie dran: Nummer {code} \N{EN DASH} {office}",
+        heading="Bald sind Sie an der Reihe",
+        next="Ihre Nummer {code} ist als Nächste an der Reihe.",
+        one_ahead="Vor Ihrer Nummer {code} ist nur noch eine Person an der Reihe.",
+        many_ahead="Vor Ihrer Nummer {code} sind noch {ahead} Personen an der Reihe.",
+        minutes="Die geschätzte Wartezeit beträgt etwa {minutes} Minuten.",
+        come_back="Bitte kehren Sie jetzt in den Wartebereich zurück und achten Sie auf die "
+        "Anzeige.",
+        follow="Wartenummer verfolgen",
+        ticket="Ihre Wartenummer",
+        number="Nummer",
+    ),
+    "en": _CallAheadWords(
+        subject="Almost your turn: number {code} \N{EN DASH} {office}",
+        heading="Your turn is coming up",
+        next="Your number {code} is next.",
+        one_ahead="Only one person is ahead of your number {code}.",
+        many_ahead="{ahead} people are ahead of your number {code}.",
+        minutes="The estimated wait is about {minutes} minutes.",
+        come_back="Please return to the waiting area now and watch the display board.",
+        follow="Follow your number",
+        ticket="Your waiting number",
+        number="Number",
+    ),
+}
+
+
+def build_call_ahead(
+    notice: CallAheadNotice, settings: Settings, now: datetime, *, message_id: str
+) -> EmailMessage:
+    """The one mail a waiting citizen asked for; text and HTML, no attachments."""
+    language: Language = "en" if notice.language == "en" else "de"
+    words, said = _WORDS[language], _CALL_AHEAD_WORDS[language]
+    german = language == "de"
+    office = notice.office_de if german else notice.office_en
+    if notice.ahead == 0:
+        where = said.next
+    elif notice.ahead == 1:
+        where = said.one_ahead
+    else:
+        where = said.many_ahead
+    lead = where.format(code=notice.code, ahead=notice.ahead)
+    if notice.minutes > 0:
+        lead += " " + said.minutes.format(minutes=notice.minutes)
+    content = _Content(
+        language=language,
+        subject=said.subject.format(code=notice.code, office=office),
+        heading=said.heading,
+        greeting=words.greeting_anonymous,
+        lead=[lead, said.come_back],
+        action=(said.follow, notice.follow_url),
+        after_action=None,
+        details_heading=said.ticket,
+        details=[
+            (said.number, [notice.code]),
+            (words.label_services, [notice.service_de if german else notice.service_en]),
+            (words.label_where, [office]),
+        ],
+        code_heading="",
+        code="",
+        check_in="",
+        qr_alt="",
+        bring="",
+        documents=[],
+        links=[],
+        button_fallback=words.button_fallback,
+        closing=words.closing,
+        office=office,
+        footer=words.automatic,
+    )
+    msg = _envelope(
+        content,
+        settings,
+        now,
+        message_id=message_id,
+        to=Address(addr_spec=notice.email),
+        reply_to="",
+    )
+    plain = _text_part(_text(content, with_qr=False), "plain")
+    _fill(msg, "alternative", [plain, _text_part(_html(content, None), "html")])
+    return msg

@@ -40,8 +40,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hold_minutes: int = 5
     confirmation_minutes: int = 30
     max_active_per_email: int = 2
+    # Waitlist: how long an offer holds its time; how long freed capacity stays held back for
+    # the waitlist before it goes public at a random moment within the window; how long a
+    # lottery location collects freed capacity before it draws.
+    waitlist_offer_minutes: int = 120
+    waitlist_cooldown_minutes: int = 15
+    waitlist_release_window_minutes: int = 30
+    waitlist_lottery_minutes: int = 5
+    # Proof of work (ALTCHA) for booking and joining the waitlist: the largest secret number
+    # a client searches for, about half as many SHA-256 hashes on average; 0 switches it off.
+    pow_difficulty: int = 100_000
     # How long a worker may take to send one mail before another worker may try it.
     outbox_lease_seconds: int = 300
+    # Appointment check-in at the kiosk: from this long before the booked start until this
+    # long after it; a later arrival gets a walk-in ticket from staff.
+    check_in_early_minutes: int = 30
+    check_in_late_minutes: int = 15
+    # Tickets still waiting this long after a location's last opening window of the day are
+    # closed by the worker; whatever is still open when the day is over, too.
+    queue_close_grace_minutes: int = 30
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
@@ -132,7 +149,15 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "hold_minutes": _check_range(1, 60),
     "confirmation_minutes": _check_range(5, 7 * 24 * 60),
     "max_active_per_email": _check_range(1, 100),
+    "waitlist_offer_minutes": _check_range(5, 7 * 24 * 60),
+    "waitlist_cooldown_minutes": _check_range(0, 24 * 60),
+    "waitlist_release_window_minutes": _check_range(0, 24 * 60),
+    "waitlist_lottery_minutes": _check_range(0, 24 * 60),
+    "pow_difficulty": _check_range(0, 10_000_000),
     "outbox_lease_seconds": _check_range(1, 3600),
+    "check_in_early_minutes": _check_range(0, 12 * 60),
+    "check_in_late_minutes": _check_range(0, 12 * 60),
+    "queue_close_grace_minutes": _check_range(0, 12 * 60),
     "session_idle_minutes": _check_range(1, 24 * 60),
     "session_max_hours": _check_range(1, 7 * 24),
     "login_max_failures": _check_range(1, 100),
@@ -184,6 +209,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from None
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("BOOKING_DB_POOL_MIN must not exceed BOOKING_DB_POOL_MAX")
+    if settings.waitlist_lottery_minutes > settings.waitlist_cooldown_minutes:
+        # Otherwise freed capacity could go public before the lottery drew for it.
+        raise SettingsError(
+            "BOOKING_WAITLIST_LOTTERY_MINUTES must not exceed BOOKING_WAITLIST_COOLDOWN_MINUTES"
+        )
     return settings
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -19,10 +19,19 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from booking.api.app import create_app
+from booking.auth.passwords import hash_password
+from booking.auth.tokens import issue_api_token
+from booking.db import staff as staff_queries
+from booking.db.audit import SYSTEM
 from booking.db.database import database_name, with_database
 from booking.db.migrations import load_migrations, migrate
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis
 from booking.settings import Settings
+
+# ``await staff_user("desk", ["mitte"], email=..., password=...)``: a new staff user's id.
+StaffUserFactory = Callable[..., Awaitable[int]]
+# ``await staff_token("desk", ["mitte"])``: a new staff user's personal API token.
+StaffTokenFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +128,9 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-" + "x" * 32,
         db_pool_min=0,
         db_pool_max=5,
+        # On by default in production; the tests of proof of work switch it on with
+        # ``tests.challenge.with_pow`` and solve challenges with ``solved_challenge``.
+        pow_difficulty=0,
     )
 
 
@@ -133,3 +145,49 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def client(settings: Settings, redis: Redis) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def staff_user(db: asyncpg.Connection) -> StaffUserFactory:
+    """Staff users straight in the database; the locations must exist already."""
+
+    async def make(
+        role: str = "admin",
+        locations: Sequence[str] = (),
+        *,
+        email: str | None = None,
+        password: str | None = None,
+    ) -> int:
+        new = staff_queries.NewAccount(
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            display_name=role,
+            role=role,
+            password_hash=None if password is None else hash_password(password),
+        )
+        user_id = await staff_queries.insert_account(db, new)
+        found = await staff_queries.location_ids(db, list(locations))
+        assert set(found) == set(locations), f"create the locations first: {locations}"
+        await staff_queries.set_locations(db, user_id, list(found.values()))
+        return user_id
+
+    return make
+
+
+@pytest.fixture
+def staff_token(db: asyncpg.Connection, staff_user: StaffUserFactory) -> StaffTokenFactory:
+    """A new staff user (no password) and their personal API token."""
+
+    async def make(role: str = "admin", locations: Sequence[str] = ()) -> str:
+        _, token = await issue_api_token(db, SYSTEM, await staff_user(role, locations), "tests")
+        return token
+
+    return make
+
+
+@pytest.fixture
+async def admin_client(
+    client: AsyncTestClient[Litestar], staff_token: StaffTokenFactory
+) -> AsyncTestClient[Litestar]:
+    """``client`` signed in as an admin by bearer token (so changes need no CSRF header)."""
+    client.headers["Authorization"] = f"Bearer {await staff_token('admin')}"
+    return client

@@ -23,6 +23,8 @@ from booking.api.appointments import (
 )
 from booking.api.dependencies import ClockDep, SettingsDep, UnitOfWorkDep
 from booking.appointments import BookingRequest, Context
+from booking.auth.guards import requires
+from booking.auth.principals import Role
 
 
 class StaffBookingIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -37,7 +39,9 @@ class StaffBookingIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class StaffAppointmentController(Controller):
     tags = ["admin"]  # noqa: RUF012
 
-    @post("/locations/{slug:str}/appointments")
+    # Front-desk staff book for walk-ins and callers; cancelling by code stays admin-only
+    # (the router's default) until it checks the appointment's location.
+    @post("/locations/{slug:str}/appointments", guards=[requires(Role.DESK, location="slug")])
     async def book_for_citizen(
         self, *, slug: FromPath[str], data: JSONBody[StaffBookingIn], uow: UnitOfWorkDep,
         settings: SettingsDep, clock: ClockDep,

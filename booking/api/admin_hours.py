@@ -27,7 +27,10 @@ from booking.api.admin_common import (
     regenerate,
 )
 from booking.api.dependencies import ClockDep, Transaction
+from booking.auth.guards import CurrentStaff, requires
+from booking.auth.principals import Role
 from booking.db import catalogue as q
+from booking.db.audit import record
 from booking.db.catalogue import Closure, NewClosure, NewOpeningRule, OpeningRule
 from booking.errors import FieldProblem, InvalidInput, NotFound
 
@@ -163,6 +166,7 @@ def _check_no_overlap(
 
 class OpeningRuleController(Controller):
     path = "/locations/{slug:str}/opening-rules"
+    guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
 
     @get()
     async def list_rules(self, db: Transaction, slug: FromPath[str]) -> list[OpeningRuleOut]:
@@ -171,12 +175,14 @@ class OpeningRuleController(Controller):
 
     @post()
     async def add_rule(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str], data: JSONBody[OpeningRuleIn]
-    ) -> RuleChange:
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        data: JSONBody[OpeningRuleIn],
+    ) -> RuleChange:  # fmt: skip
         rule = _new_rule(data)
         location = await locked_location(db, slug)
         _check_no_overlap([rule], await q.opening_rules(db, location.id), [""])
         [stored] = await q.insert_opening_rules(db, location.id, [rule])
+        await record(db, staff.actor, "opening_rule.create", "opening_rule", stored.id, location.id)
         return RuleChange(_rule_out(stored), await regenerate(db, location, clock))
 
     @put()
@@ -184,6 +190,7 @@ class OpeningRuleController(Controller):
         self,
         db: Transaction,
         clock: ClockDep,
+        staff: CurrentStaff,
         slug: FromPath[str],
         data: JSONBody[list[OpeningRuleIn]],
     ) -> WeekChange:
@@ -196,22 +203,29 @@ class OpeningRuleController(Controller):
         location = await locked_location(db, slug)
         await q.delete_opening_rules(db, location.id)
         stored = await q.insert_opening_rules(db, location.id, rules)
+        await record(
+            db, staff.actor, "opening_rule.replace", "location", location.id, location.id,
+            {"rules": len(stored)},
+        )  # fmt: skip
         report = await regenerate(db, location, clock)
         ordered = sorted(stored, key=lambda r: (r.weekday, r.opens_at, r.valid_from, r.id))
         return WeekChange([_rule_out(rule) for rule in ordered], report)
 
     @delete("/{rule_id:int}", status_code=200)
     async def remove_rule(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str], rule_id: FromPath[int]
-    ) -> GridChange:
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        rule_id: FromPath[int],
+    ) -> GridChange:  # fmt: skip
         location = await locked_location(db, slug)
         if not await q.delete_opening_rule(db, location.id, rule_id):
             raise NotFound("This location has no opening rule with that id.")
+        await record(db, staff.actor, "opening_rule.delete", "opening_rule", rule_id, location.id)
         return GridChange(await regenerate(db, location, clock))
 
 
 class ClosureController(Controller):
     path = "/locations/{slug:str}/closures"
+    guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
 
     @get()
     async def list_closures(self, db: Transaction, slug: FromPath[str]) -> list[ClosureOut]:
@@ -220,34 +234,41 @@ class ClosureController(Controller):
 
     @post()
     async def add_closure(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str], data: JSONBody[ClosureIn]
-    ) -> ClosureChange:
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        data: JSONBody[ClosureIn],
+    ) -> ClosureChange:  # fmt: skip
         if data.last_day < data.first_day:
             raise InvalidInput.field("last_day", "must not be before first_day")
         location = await locked_location(db, slug)
         closure = NewClosure(data.first_day, data.last_day, data.reason_de, data.reason_en)
         [stored] = await q.insert_closures(db, location.id, [closure])
+        await record(db, staff.actor, "closure.create", "closure", stored.id, location.id)
         return ClosureChange(_closure_out(stored), await regenerate(db, location, clock))
 
     @delete("/{closure_id:int}", status_code=200)
     async def remove_closure(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str], closure_id: FromPath[int]
-    ) -> GridChange:
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        closure_id: FromPath[int],
+    ) -> GridChange:  # fmt: skip
         location = await locked_location(db, slug)
         if not await q.delete_closure(db, location.id, closure_id):
             raise NotFound("This location has no closure with that id.")
+        await record(db, staff.actor, "closure.delete", "closure", closure_id, location.id)
         return GridChange(await regenerate(db, location, clock))
 
 
 class GridController(Controller):
     path = "/locations/{slug:str}/grid"
+    guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
 
     @post(status_code=200)
     async def regenerate_grid(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str]
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str]
     ) -> GridOut:
         """Rarely needed by hand: every change of hours regenerates already."""
-        return await regenerate(db, await locked_location(db, slug), clock)
+        location = await locked_location(db, slug)
+        await record(db, staff.actor, "grid.regenerate", "location", location.id, location.id)
+        return await regenerate(db, location, clock)
 
     @get("/conflicts")
     async def conflicts(self, db: Transaction, clock: ClockDep, slug: FromPath[str]) -> GridOut:

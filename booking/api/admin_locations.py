@@ -1,4 +1,4 @@
-"""Admin API for locations: create, edit and list every location, active or not."""
+"""Admin API for locations: admins create them; location admins edit and list their own."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ from booking.api.admin_common import (
     regenerate,
 )
 from booking.api.dependencies import ClockDep, Transaction
+from booking.auth.guards import CurrentStaff, requires
+from booking.auth.principals import Role
 from booking.db import catalogue as q
+from booking.db.audit import record
 from booking.db.catalogue import Location, NewLocation
 
 # Changing any of these moves, adds or removes grid units.
@@ -100,27 +103,37 @@ def _out(location: Location) -> LocationOut:
 class LocationController(Controller):
     path = "/locations"
 
-    @get()
-    async def list_locations(self, db: Transaction) -> list[LocationOut]:
-        return [_out(location) for location in await q.all_locations(db)]
+    @get(guards=[requires(Role.LOCATION_ADMIN)])
+    async def list_locations(self, db: Transaction, staff: CurrentStaff) -> list[LocationOut]:
+        """Every location for admins, active or not; their own for location admins."""
+        return [_out(loc) for loc in await q.all_locations(db) if staff.works_at(loc.slug)]
 
-    @post()
-    async def create_location(self, db: Transaction, data: JSONBody[LocationIn]) -> LocationOut:
+    @post(guards=[requires(Role.ADMIN)])
+    async def create_location(
+        self, db: Transaction, staff: CurrentStaff, data: JSONBody[LocationIn]
+    ) -> LocationOut:
         # No opening rules yet, so there is no grid to build.
         fields = given(data)
         if "time_zone" in fields:
             check_time_zone(fields["time_zone"])
-        return _out(await q.insert_location(db, NewLocation(**fields)))
+        location = await q.insert_location(db, NewLocation(**fields))
+        await record(db, staff.actor, "location.create", "location", location.id, location.id)
+        return _out(location)
 
-    @patch("/{slug:str}")
+    @patch("/{slug:str}", guards=[requires(Role.LOCATION_ADMIN, location="slug")])
     async def update_location(
-        self, db: Transaction, clock: ClockDep, slug: FromPath[str], data: JSONBody[LocationPatch]
-    ) -> LocationChange:
+        self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        data: JSONBody[LocationPatch],
+    ) -> LocationChange:  # fmt: skip
         fields = given(data)
         if "time_zone" in fields:
             check_time_zone(fields["time_zone"])
         current = await locked_location(db, slug)
         updated = await q.update_location(db, msgspec.structs.replace(current, **fields))
+        await record(
+            db, staff.actor, "location.update", "location", updated.id, updated.id,
+            {"fields": sorted(fields)},
+        )  # fmt: skip
         moved = any(getattr(updated, name) != getattr(current, name) for name in _GRID_FIELDS)
         return LocationChange(
             _out(updated), await regenerate(db, updated, clock) if moved else None

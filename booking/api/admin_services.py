@@ -1,4 +1,8 @@
-"""Admin API for services and for which location offers them, with what duration."""
+"""Admin API for services and for which location offers them, with what duration.
+
+Services are one catalogue for all locations, so only admins create and change them;
+location admins read it and decide what their own locations offer.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ from booking.api.admin_common import (
     given,
 )
 from booking.api.dependencies import Transaction
+from booking.auth.guards import CurrentStaff, requires
+from booking.auth.principals import Role
 from booking.db import Connection
 from booking.db import catalogue as q
+from booking.db.audit import record
 from booking.db.catalogue import LocationService, NewService, Service
 from booking.errors import NotFound
 
@@ -108,29 +115,40 @@ async def _service_id(db: Connection, slug: str) -> int:
 class ServiceController(Controller):
     path = "/services"
 
-    @get()
+    @get(guards=[requires(Role.LOCATION_ADMIN)])
     async def list_services(self, db: Transaction) -> list[ServiceOut]:
         return [_service_out(service) for service in await q.all_services(db)]
 
-    @post()
-    async def create_service(self, db: Transaction, data: JSONBody[ServiceIn]) -> ServiceOut:
-        return _service_out(await q.insert_service(db, NewService(**given(data))))
-
-    @patch("/{slug:str}")
-    async def update_service(
-        self, db: Transaction, slug: FromPath[str], data: JSONBody[ServicePatch]
+    @post(guards=[requires(Role.ADMIN)])
+    async def create_service(
+        self, db: Transaction, staff: CurrentStaff, data: JSONBody[ServiceIn]
     ) -> ServiceOut:
+        service = await q.insert_service(db, NewService(**given(data)))
+        await record(db, staff.actor, "service.create", "service", service.id, None)
+        return _service_out(service)
+
+    @patch("/{slug:str}", guards=[requires(Role.ADMIN)])
+    async def update_service(
+        self, db: Transaction, staff: CurrentStaff, slug: FromPath[str],
+        data: JSONBody[ServicePatch],
+    ) -> ServiceOut:  # fmt: skip
         current = await q.lock_service(db, slug)
         if current is None:
             raise NotFound("No such service.")
-        merged = msgspec.structs.replace(current, **given(data))
-        return _service_out(await q.update_service(db, merged))
+        fields = given(data)
+        merged = await q.update_service(db, msgspec.structs.replace(current, **fields))
+        await record(
+            db, staff.actor, "service.update", "service", merged.id, None,
+            {"fields": sorted(fields)},
+        )  # fmt: skip
+        return _service_out(merged)
 
 
 class OfferController(Controller):
     """Durations change which starts are free, not the grid, so nothing is regenerated here."""
 
     path = "/locations/{slug:str}/services"
+    guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
 
     @get()
     async def list_offers(self, db: Transaction, slug: FromPath[str]) -> list[OfferOut]:
@@ -141,6 +159,7 @@ class OfferController(Controller):
     async def set_offer(
         self,
         db: Transaction,
+        staff: CurrentStaff,
         slug: FromPath[str],
         service_slug: FromPath[str],
         data: JSONBody[OfferIn],
@@ -150,14 +169,16 @@ class OfferController(Controller):
         offer = await q.set_location_service(
             db, location.id, service_id, data.duration_minutes, data.bookable_online
         )
+        await record(db, staff.actor, "offer.set", "service", service_id, location.id)
         return _offer_out(offer)
 
     @delete("/{service_slug:str}")
     async def remove_offer(
-        self, db: Transaction, slug: FromPath[str], service_slug: FromPath[str]
-    ) -> None:
+        self, db: Transaction, staff: CurrentStaff, slug: FromPath[str],
+        service_slug: FromPath[str],
+    ) -> None:  # fmt: skip
         location = await find_location(db, slug)
-        if not await q.delete_location_service(
-            db, location.id, await _service_id(db, service_slug)
-        ):
+        service_id = await _service_id(db, service_slug)
+        if not await q.delete_location_service(db, location.id, service_id):
             raise NotFound("This location does not offer that service.")
+        await record(db, staff.actor, "offer.remove", "service", service_id, location.id)

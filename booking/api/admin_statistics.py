@@ -21,6 +21,8 @@ from litestar.params import FromPath, QueryParameter
 from booking import statistics
 from booking.api.admin_common import find_location
 from booking.api.dependencies import Transaction
+from booking.auth.guards import requires
+from booking.auth.principals import Role
 from booking.statistics import DayFigures, Figures
 
 _CSV = "text/csv"
@@ -67,6 +69,7 @@ def _wants_csv(request: Request[Any, Any, Any], format_: Format | None) -> bool:
 
 class StatisticsController(Controller):
     path = "/locations/{slug:str}/statistics"
+    guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
 
     @get()
     async def location_statistics(

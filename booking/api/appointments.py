@@ -17,8 +17,15 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from booking import appointments as uc
 from booking import calendar, tokens
+from booking import pow as pow_
 from booking.api.client import client_address
-from booking.api.dependencies import ClockDep, LimiterDep, SettingsDep, UnitOfWorkDep
+from booking.api.dependencies import (
+    ClockDep,
+    LimiterDep,
+    ProofOfWorkDep,
+    SettingsDep,
+    UnitOfWorkDep,
+)
 from booking.api.offers import Text
 from booking.appointments import Booking, BookingRequest, Context, HoldRequest
 from booking.db import Connection
@@ -50,6 +57,12 @@ IdempotencyKey = Annotated[
     HeaderParameter(name="Idempotency-Key", max_length=255, pattern="^[\\x21-\\x7e]+$"),
 ]
 TokenQuery = Annotated[str | None, QueryParameter(name="token", max_length=200)]
+AltchaHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=pow_.HEADER, max_length=2000, description="solution of GET /api/v1/challenge"
+    ),
+]
 
 
 class HoldIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -163,7 +176,7 @@ class HoldController(Controller):
         await limiter.hit(HOLD_LIMIT, client)
         ctx = Context(settings, clock.now())
         wanted = HoldRequest(location=data.location, services=data.services, start=data.start)
-        client_key = hashlib.sha256(f"{settings.secret_key}\0{client}".encode()).hexdigest()
+        client_key = hold_client_key(settings, client)
         hold = await uow.run(lambda conn: uc.place_hold(conn, ctx, wanted, client_key), ctx)
         return _hold_out(hold)
 
@@ -188,34 +201,20 @@ class AppointmentController(Controller):
     @post()
     async def create(
         self, *, request: Request[Any, Any, Any], data: JSONBody[BookingIn], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
-        idempotency_key: IdempotencyKey = None,
+        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, pow: ProofOfWorkDep,
+        idempotency_key: IdempotencyKey = None, altcha: AltchaHeader = None,
     ) -> Response[AppointmentOut]:  # fmt: skip
-        """Book a held or a free start: 201, or 409 when any needed unit is taken."""
+        """Book a held or a free start: 201, or 409 when any needed unit is taken.
+
+        Needs a solved ``GET /api/v1/challenge`` in the ``Altcha`` header (one per request;
+        an Idempotency-Key retry may repeat it)."""
         client = client_address(request, settings)
         for limit in BOOKING_LIMITS:
             await limiter.hit(limit, client)
         ctx = Context(settings, clock.now())
-        wanted = BookingRequest(
-            location=data.location, services=data.services, start=data.start, name=data.name,
-            email=data.email, phone=data.phone, language=data.language, hold=data.hold,
-        )  # fmt: skip
-        body_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
-
-        async def work(conn: Connection) -> AppointmentOut:
-            if idempotency_key and not await q.claim_idempotency_key(
-                conn, idempotency_key, body_hash
-            ):
-                return await _replay(conn, settings, idempotency_key, body_hash)
-            booking = await uc.book(conn, ctx, wanted)
-            answer = appointment_out(booking, settings, with_secret=True)
-            if idempotency_key:
-                # Stored without the secret; a replay derives it again from code and salt.
-                public = msgspec.structs.replace(answer, manage_token=None, manage_url=None)
-                await q.store_answer(conn, idempotency_key, 201, msgspec.json.encode(public))
-            return answer
-
-        return Response(await uow.run(work, ctx), status_code=201)
+        await pow.check(altcha, ctx.now, retry_of=idempotency_key)
+        answer = await uow.run(lambda conn: book_once(conn, ctx, data, idempotency_key), ctx)
+        return Response(answer, status_code=201)
 
     @get("/{code:str}")
     async def read(
@@ -277,6 +276,34 @@ class AppointmentController(Controller):
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+
+async def book_once(
+    conn: Connection, ctx: Context, data: BookingIn, idempotency_key: str | None
+) -> AppointmentOut:
+    """Book, or with an Idempotency-Key already used answer the first booking again.
+
+    The booking pages call this too, with a key per rendered form, so a double submit books once.
+    """
+    body_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
+    if idempotency_key and not await q.claim_idempotency_key(conn, idempotency_key, body_hash):
+        return await _replay(conn, ctx.settings, idempotency_key, body_hash)
+    wanted = BookingRequest(
+        location=data.location, services=data.services, start=data.start, name=data.name,
+        email=data.email, phone=data.phone, language=data.language, hold=data.hold,
+    )  # fmt: skip
+    booking = await uc.book(conn, ctx, wanted)
+    answer = appointment_out(booking, ctx.settings, with_secret=True)
+    if idempotency_key:
+        # Stored without the secret; a replay derives it again from code and salt.
+        public = msgspec.structs.replace(answer, manage_token=None, manage_url=None)
+        await q.store_answer(conn, idempotency_key, 201, msgspec.json.encode(public))
+    return answer
+
+
+def hold_client_key(settings: Settings, client: str) -> str:
+    """Who owns a hold (one live hold per client), without storing the address."""
+    return hashlib.sha256(f"{settings.secret_key}\0{client}".encode()).hexdigest()
 
 
 async def _checked_lookup(

@@ -12,6 +12,7 @@ from litestar.params import SkipValidation
 from booking.api.unit_of_work import UnitOfWork
 from booking.clock import Clock
 from booking.db import Connection
+from booking.pow import ProofOfWork
 from booking.ratelimit import RateLimiter
 from booking.settings import Settings
 
@@ -35,6 +36,11 @@ def provide_limiter(state: State) -> RateLimiter:
     return limiter
 
 
+def provide_proof_of_work(state: State) -> ProofOfWork:
+    pow_: ProofOfWork = state.pow
+    return pow_
+
+
 async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
     """A connection inside a transaction that commits when the handler returns normally."""
     pool: asyncpg.Pool = state.db_pool
@@ -45,6 +51,7 @@ async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
 # Handlers name what they need explicitly; Litestar 3 drops inferred dependencies.
 SettingsDep = NamedDependency[Settings]
 LimiterDep = NamedDependency[SkipValidation[RateLimiter]]
+ProofOfWorkDep = NamedDependency[SkipValidation[ProofOfWork]]
 UnitOfWorkDep = NamedDependency[SkipValidation[UnitOfWork]]
 ClockDep = NamedDependency[SkipValidation[Clock]]
 Transaction = NamedDependency[SkipValidation[Connection]]

@@ -10,6 +10,8 @@ import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from booking.db.constraints import translate
 from booking.errors import BookingError, ErrorBody, FieldProblem
@@ -17,7 +19,15 @@ from booking.errors import BookingError, ErrorBody, FieldProblem
 log = logging.getLogger("booking.api")
 
 
+# Python renames some phrases (3.13: 413 "Content Too Large"); clients switch on these codes.
+_STABLE_CODES = {413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+# How long a client should wait before retrying when PostgreSQL or Redis is out of reach.
+RETRY_AFTER_SECONDS = 5
+
+
 def _code_for(status: int) -> str:
+    if status in _STABLE_CODES:
+        return _STABLE_CODES[status]
     try:
         return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
     except ValueError:
@@ -67,6 +77,24 @@ def handle_database(
     return _respond(translated.body())
 
 
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    """PostgreSQL or Redis out of reach (restarting, down, overloaded): fail fast with 503.
+
+    No traceback: the cause is outside the code, and the pool reconnects by itself.
+    """
+    log.warning(
+        "backing service unavailable (%s) on %s %s", type(exc).__name__, request.method,
+        request.url.path,
+    )  # fmt: skip
+    body = ErrorBody(
+        503,
+        "unavailable",
+        "The service is briefly unavailable; please try again in a moment. / "
+        "Der Dienst ist kurz nicht erreichbar; bitte versuchen Sie es gleich noch einmal.",
+    )
+    return _respond(body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     # The path and the exception type are enough to find the bug; bodies may hold personal data.
     log.error(
@@ -80,5 +108,14 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: handle_validation,
     HTTPException: handle_http,
     asyncpg.PostgresError: handle_database,
+    # Outages rather than bugs: the server is gone, restarting, refusing or too slow. In the
+    # API, sockets are only opened to PostgreSQL and Redis, so an OSError is one of theirs.
+    asyncpg.PostgresConnectionError: handle_unavailable,
+    asyncpg.OperatorInterventionError: handle_unavailable,  # shutdown, starting up, cancelled
+    asyncpg.InsufficientResourcesError: handle_unavailable,  # too many connections
+    OSError: handle_unavailable,
+    TimeoutError: handle_unavailable,
+    RedisConnectionError: handle_unavailable,
+    RedisTimeoutError: handle_unavailable,
     Exception: handle_unexpected,
 }

@@ -11,7 +11,7 @@ from arq.connections import ArqRedis
 from booking.appointments import Context
 from booking.db import Connection
 from booking.db.transaction import in_transaction
-from booking.workers.enqueue import enqueue_messages
+from booking.workers.enqueue import enqueue_messages, wake_matcher
 
 T = TypeVar("T")
 
@@ -26,11 +26,15 @@ class UnitOfWork:
     ) -> T:
         async def attempt(conn: Connection) -> T:
             if ctx is not None:
-                ctx.outbox.clear()  # a retried attempt starts over; rolled-back rows are gone
+                # A retried attempt starts over; rolled-back rows are gone.
+                ctx.outbox.clear()
+                ctx.rematch.clear()
             return await work(conn)
 
         result = await in_transaction(self._pool, attempt)
         if ctx is not None and ctx.outbox:
             # Only now: a job must never see a row its transaction might still roll back.
             await enqueue_messages(self._queue, [(outbox_id, 0) for outbox_id in ctx.outbox])
+        if ctx is not None and ctx.rematch:
+            await wake_matcher(self._queue)
         return result

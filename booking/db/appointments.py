@@ -39,6 +39,8 @@ class Appointment(msgspec.Struct, frozen=True, kw_only=True):
     sequence: int
     service_key: str
     booked_by: str
+    # Set on an offer made to a waitlist entry (pending until accepted).
+    waitlist_entry_id: int | None = None
 
 
 class NewAppointment(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,6 +59,7 @@ class NewAppointment(msgspec.Struct, frozen=True, kw_only=True):
     pending_until: datetime | None
     service_key: str
     booked_by: str
+    waitlist_entry_id: int | None = None
 
 
 class BookedService(msgspec.Struct, frozen=True):
@@ -85,7 +88,7 @@ class StoredAnswer(msgspec.Struct, frozen=True):
 _APPOINTMENT_COLUMNS = """
     id, code, location_id, starts_at, ends_at, status, citizen_name, email, phone, language,
     manage_token_hash, confirm_token_hash, token_salt, pending_until, sequence, service_key,
-    booked_by
+    booked_by, waitlist_entry_id
 """
 
 
@@ -124,11 +127,15 @@ async def lock_units(
 
 
 async def take_units(conn: Connection, location_id: int, since: datetime, until: datetime) -> int:
-    """Book one place on each unit that has room; the caller compares the count it needed."""
+    """Book one place on each unit that has room; the caller compares the count it needed.
+
+    Quarantined places are held back for the waitlist (``booking.db.quarantine``).
+    """
     status = await conn.execute(
         """
         update slot set booked = booked + 1
-         where location_id = $1 and starts_at >= $2 and starts_at < $3 and booked < capacity
+         where location_id = $1 and starts_at >= $2 and starts_at < $3
+           and booked + quarantined < capacity
         """,
         location_id, since, until,
     )  # fmt: skip
@@ -138,6 +145,7 @@ async def take_units(conn: Connection, location_id: int, since: datetime, until:
 async def release_units(
     conn: Connection, location_id: int, since: datetime, until: datetime
 ) -> None:
+    """Free one place on each unit for anyone at once (holds; appointments where nobody waits)."""
     # A unit kept above its rules for a conflict shrinks back as its bookings go.
     await conn.execute(
         """
@@ -156,13 +164,15 @@ async def insert_appointment(conn: Connection, new: NewAppointment) -> int:
         """
         insert into appointment (code, location_id, starts_at, ends_at, status, citizen_name,
                                  email, phone, language, manage_token_hash, confirm_token_hash,
-                                 token_salt, pending_until, service_key, booked_by)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                 token_salt, pending_until, service_key, booked_by,
+                                 waitlist_entry_id)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         returning id
         """,
         new.code, new.location_id, new.starts_at, new.ends_at, new.status, new.citizen_name,
         new.email, new.phone, new.language, new.manage_token_hash, new.confirm_token_hash,
         new.token_salt, new.pending_until, new.service_key, new.booked_by,
+        new.waitlist_entry_id,
     )  # fmt: skip
     return appointment_id
 
@@ -346,6 +356,14 @@ async def delete_hold(conn: Connection, hold_id: uuid.UUID) -> Hold | None:
         f"delete from hold where id = $1 returning {_HOLD_COLUMNS}",  # noqa: S608
         hold_id,
     )
+    return None if row is None else Hold(**dict(row))
+
+
+async def live_hold(conn: Connection, hold_id: uuid.UUID, now: datetime) -> Hold | None:
+    row = await conn.fetchrow(
+        f"select {_HOLD_COLUMNS} from hold where id = $1 and expires_at > $2",  # noqa: S608
+        hold_id, now,
+    )  # fmt: skip
     return None if row is None else Hold(**dict(row))
 
 

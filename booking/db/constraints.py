@@ -15,6 +15,7 @@ _KNOWN: dict[str, tuple[type[BookingError], str, str]] = {
     "location_slug_key": (Conflict, "slug", "A location with this slug exists already."),
     "service_slug_key": (Conflict, "slug", "A service with this slug exists already."),
     "desk_location_id_name_key": (Conflict, "name", "This location has a desk of that name."),
+    "ticket_one_active_per_desk": (Conflict, "desk", "This desk has a ticket open already."),
     "staff_user_email_key": (Conflict, "email", "A staff user with this email exists already."),
     "slot_not_overbooked": (Conflict, "start", "This time is fully booked."),
     "opening_rule_check": (InvalidInput, "closes_at", "must be later than opens_at"),

@@ -17,6 +17,8 @@ class OutboxMessage(msgspec.Struct, frozen=True):
     id: int
     kind: str
     appointment_id: int | None
+    waitlist_entry_id: int | None
+    ticket_id: int | None
     message_id: str
     sequence: int
     attempts: int
@@ -36,7 +38,7 @@ async def lease(
         update outbox set claimed_until = $2::timestamptz + $3::interval, attempts = attempts + 1
          where id = $1 and sent_at is null and failed_at is null and not_before <= $2
            and (claimed_until is null or claimed_until < $2)
-        returning id, kind, appointment_id, message_id,
+        returning id, kind, appointment_id, waitlist_entry_id, ticket_id, message_id,
                   coalesce((payload->>'sequence')::int, 0) as sequence, attempts
         """,
         outbox_id, now, lease_for,

@@ -72,21 +72,43 @@ async def closed_days(conn: Connection, location_id: int) -> list[ClosedDays]:
 
 
 async def apply_grid(
-    conn: Connection, location_id: int, units: list[GridUnit], since: datetime, until: datetime
+    conn: Connection,
+    location_id: int,
+    units: list[GridUnit],
+    since: datetime,
+    until: datetime,
+    *,
+    hold_back_at: datetime | None = None,
 ) -> GridChanges:
-    """Make the grid in [since, until) match ``units`` without ever dropping below booked."""
+    """Make the grid in [since, until) match ``units`` without ever dropping below booked.
+
+    With ``hold_back_at``, places the rules add are quarantined for the waitlist, stamped
+    with it; quarantined places the rules no longer have are dropped either way.
+    """
     starts = [u.starts_at for u in units]
     row = await conn.fetchrow(
         """
         with upserted as (
-            insert into slot (location_id, starts_at, window_ends_at, rule_capacity, capacity)
-            select $1, d.starts_at, d.window_ends_at, d.capacity, d.capacity
+            insert into slot (location_id, starts_at, window_ends_at, rule_capacity, capacity,
+                              quarantined, quarantined_at)
+            select $1, d.starts_at, d.window_ends_at, d.capacity, d.capacity,
+                   case when $5::timestamptz is null then 0 else d.capacity end, $5
               from unnest($2::timestamptz[], $3::timestamptz[], $4::int[])
                    as d(starts_at, window_ends_at, capacity)
             on conflict (location_id, starts_at) do update
                set window_ends_at = excluded.window_ends_at,
                    rule_capacity = excluded.rule_capacity,
-                   capacity = greatest(excluded.rule_capacity, slot.booked)
+                   capacity = greatest(excluded.rule_capacity, slot.booked),
+                   quarantined = least(
+                       slot.quarantined + case when $5::timestamptz is null then 0
+                           else greatest(0, excluded.rule_capacity - slot.capacity) end,
+                       greatest(excluded.rule_capacity, slot.booked) - slot.booked),
+                   quarantined_at = case
+                       when $5::timestamptz is not null and excluded.rule_capacity > slot.capacity
+                       then $5 else slot.quarantined_at end,
+                   public_at = case
+                       when $5::timestamptz is not null and excluded.rule_capacity > slot.capacity
+                       then null else slot.public_at end
              where (slot.window_ends_at, slot.rule_capacity)
                    is distinct from (excluded.window_ends_at, excluded.rule_capacity)
             returning (xmax = 0) as inserted
@@ -96,6 +118,7 @@ async def apply_grid(
           from upserted
         """,
         location_id, starts, [u.window_ends_at for u in units], [u.capacity for u in units],
+        hold_back_at,
     )  # fmt: skip
     assert row is not None
     # Units the rules no longer want: free ones go, booked ones stay at their bookings.
@@ -114,7 +137,8 @@ async def apply_grid(
     )  # fmt: skip
     kept = await conn.execute(
         """
-        update slot s set rule_capacity = 0, capacity = s.booked
+        update slot s set rule_capacity = 0, capacity = s.booked, quarantined = 0,
+                          quarantined_at = null, public_at = null
          where s.location_id = $1 and s.starts_at >= $2 and s.starts_at < $3
            and s.booked > 0 and s.rule_capacity > 0 and s.starts_at <> all($4::timestamptz[])
         """,
@@ -160,11 +184,15 @@ async def conflicting_appointments(
 async def free_units(
     conn: Connection, location_id: int, since: datetime, until: datetime
 ) -> list[SlotState]:
-    """Units with room left, straight from the primary key range of one location."""
+    """Units with room left, straight from the primary key range of one location.
+
+    Quarantined places are held back for the waitlist: to a search they count as booked.
+    """
     rows = await conn.fetch(
         """
-        select starts_at, window_ends_at, capacity, booked from slot
-         where location_id = $1 and starts_at >= $2 and starts_at < $3 and booked < capacity
+        select starts_at, window_ends_at, capacity, booked + quarantined as booked from slot
+         where location_id = $1 and starts_at >= $2 and starts_at < $3
+           and booked + quarantined < capacity
          order by starts_at
         """,
         location_id,

@@ -236,22 +236,30 @@ async def queue_now(
     *,
     service_window: timedelta,
     desk_window: timedelta,
+    service_id: int | None = None,
 ) -> QueueNow:
-    """Waiting tickets of today, the median service time and the desks calling lately."""
+    """Waiting tickets of today, the median service time and the desks calling lately.
+
+    With ``service_id``, of that service alone, and only the desks that serve it.
+    """
     row = await conn.fetchrow(
         """
         select
             (select count(*) from ticket
-              where location_id = $1 and day = $2 and status = 'waiting')::int as waiting,
+              where location_id = $1 and day = $2 and status = 'waiting'
+                and ($6::bigint is null or service_id = $6))::int as waiting,
             -- The day bound only lets the index help: recent means today or last night.
             (select percentile_cont(0.5) within group (
                         order by extract(epoch from finished_at - started_at)::float8)
                from ticket
               where location_id = $1 and day >= $2 - 1
                 and finished_at > $3::timestamptz - $4::interval and finished_at <= $3
-                and started_at is not null) as recent_service_median,
+                and started_at is not null
+                and ($6::bigint is null or service_id = $6)) as recent_service_median,
             (select count(distinct desk_id) from ticket
               where location_id = $1 and day >= $2 - 1 and desk_id is not null
+                and ($6::bigint is null
+                     or desk_id in (select desk_id from desk_service where service_id = $6))
                 and (status in ('called', 'serving')
                      or called_at > $3::timestamptz - $5::interval
                      or finished_at > $3::timestamptz - $5::interval))::int as active_desks,
@@ -260,14 +268,15 @@ async def queue_now(
                join service s on s.id = t.service_id
                left join location_service ls
                  on ls.location_id = t.location_id and ls.service_id = t.service_id
-              where t.location_id = $1 and t.day = $2 and t.status = 'waiting')
-                as waiting_catalogue_minutes
+              where t.location_id = $1 and t.day = $2 and t.status = 'waiting'
+                and ($6::bigint is null or t.service_id = $6)) as waiting_catalogue_minutes
         """,
         location_id,
         today,
         now,
         service_window,
         desk_window,
+        service_id,
     )
     assert row is not None  # a select without from yields exactly one row
     return QueueNow(**dict(row))

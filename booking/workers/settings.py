@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from arq import cron
@@ -11,22 +12,28 @@ from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
-from booking.workers.enqueue import SEND_JOB
+from booking.workers.enqueue import MATCH_JOB, SEND_JOB
 from booking.workers.tasks import (
+    close_queues,
     create_reminders,
     erase_personal_data,
     extend_grids,
     forget_idempotency_keys,
+    match_waitlist,
     release_expired,
     send_message,
     sweep_outbox,
 )
 
 
-def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
+def worker_settings(
+    settings: Settings, clock: Clock | None = None, rng: random.Random | None = None
+) -> dict[str, Any]:
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["clock"] = clock or SystemClock()
+        # The waitlist lottery's draws; tests pass a seeded one.
+        ctx["rng"] = rng or random.SystemRandom()
         ctx["db_pool"] = await create_pool(settings)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -44,13 +51,18 @@ def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str,
             func(send_message, name=SEND_JOB, keep_result=60),
             sweep_outbox,
             create_reminders,
+            close_queues,
+            # No kept result: the wake-up's fixed job id is free again once a run is done.
+            func(match_waitlist, name=MATCH_JOB, keep_result=0),
         ],
         "cron_jobs": [
             cron(erase_personal_data, hour={3}, minute={17}, unique=True),
             cron(forget_idempotency_keys, hour={3}, minute={47}, unique=True),
             cron(release_expired, second={0, 30}, unique=True, run_at_startup=True),
             cron(sweep_outbox, second={15, 45}, unique=True, run_at_startup=True),
+            cron(match_waitlist, second={0, 15, 30, 45}, unique=True, run_at_startup=True),
             cron(create_reminders, minute=set(range(0, 60, 5)), unique=True),
+            cron(close_queues, minute=set(range(3, 60, 10)), unique=True, run_at_startup=True),
             # Shortly after midnight in Central Europe; at startup too, so a new worker fills
             # any day a stopped one missed.
             cron(extend_grids, hour={23}, minute={5}, unique=True, run_at_startup=True),
@@ -64,4 +76,7 @@ def worker_settings(settings: Settings, clock: Clock | None = None) -> dict[str,
         "job_timeout": 300,
         "keep_result": 3600,
         "handle_signals": True,
+        # SIGTERM: take no new jobs, let running ones (a mail being sent) finish for this
+        # long, then cancel; compose's stop_grace_period (30 s) is longer.
+        "job_completion_wait": 20,
     }

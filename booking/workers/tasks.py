@@ -7,14 +7,17 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from booking import appointments, notifications, smtp
+from booking import appointments, notifications, queueing, smtp, waitlist
 from booking.db import outbox
 from booking.db.appointments import delete_old_idempotency_keys
 from booking.db.privacy import erase_personal_data_before
 from booking.grid import regenerate_all_grids
-from booking.workers.enqueue import enqueue_messages
+from booking.workers.enqueue import enqueue_messages, wake_matcher
 
 log = logging.getLogger("booking.worker")
+
+# A retry comes within minutes; the answer kept for it repeats the citizen's contact data.
+IDEMPOTENCY_KEY_DAYS = 1
 
 
 async def extend_grids(ctx: dict[str, Any]) -> list[str]:
@@ -35,13 +38,31 @@ async def release_expired(ctx: dict[str, Any]) -> dict[str, int]:
     """Every half minute: expired holds and unconfirmed appointments give their units back."""
     async with ctx["db_pool"].acquire() as conn, conn.transaction():
         counts = await appointments.release_expired(conn, ctx["clock"].now())
+    if counts.pending:
+        await wake_matcher(ctx["redis"])  # a lapsed offer goes on to the next entry
     return {"holds": counts.holds, "pending": counts.pending}
 
 
+async def match_waitlist(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every quarter minute and on demand: offer freed capacity to the waitlist, release
+    what nobody wanted to the public once its moment has come."""
+    done = await waitlist.allocate(ctx["db_pool"], ctx["settings"], ctx["clock"].now(), ctx["rng"])
+    await enqueue_messages(ctx["redis"], [(outbox_id, 0) for outbox_id in done.outbox])
+    return {"offers": done.offers, "released": done.released, "lapsed": done.lapsed_entries}
+
+
+async def close_queues(ctx: dict[str, Any]) -> int:
+    """Every ten minutes: close tickets left waiting after hours, and yesterday's open ones."""
+    grace = timedelta(minutes=ctx["settings"].queue_close_grace_minutes)
+    async with ctx["db_pool"].acquire() as conn, conn.transaction():
+        return await queueing.close_queues(conn, ctx["clock"].now(), grace)
+
+
 async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
-    """Daily: a retry comes within minutes; a day later the key has served its purpose."""
+    """Daily: a day after the request the key has served its purpose."""
+    keep = timedelta(days=IDEMPOTENCY_KEY_DAYS)
     async with ctx["db_pool"].acquire() as conn:
-        return await delete_old_idempotency_keys(conn, ctx["clock"].now() - timedelta(days=1))
+        return await delete_old_idempotency_keys(conn, ctx["clock"].now() - keep)
 
 
 async def send_message(ctx: dict[str, Any], outbox_id: int) -> str:

@@ -15,6 +15,12 @@ MITTE = {"slug": "mitte", "name_de": "Bürgeramt Mitte", "name_en": "Citizens' O
 PASS = {"slug": "reisepass", "name_de": "Reisepass", "name_en": "Passport", "duration_minutes": 20}
 
 
+@pytest.fixture
+def client(admin_client: Client) -> Client:
+    """Everything here is done by an admin; tests/test_route_guards.py covers everyone else."""
+    return admin_client
+
+
 async def create(client: Client, what: str, body: dict[str, Any]) -> dict[str, Any]:
     answer = await client.post(f"{ADMIN}/{what}", json=body)
     assert answer.status_code == 201, answer.text

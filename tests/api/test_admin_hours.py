@@ -6,7 +6,7 @@ and look 14 days ahead, so the horizon holds the Mondays 1, 8 and 15 June.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,8 +29,11 @@ NO_CHANGE = {"created": 0, "changed": 0, "removed": 0}
 
 
 @pytest.fixture
-async def client(settings: Settings, redis: Redis) -> AsyncIterator[Client]:
+async def client(
+    settings: Settings, redis: Redis, staff_token: Callable[..., Awaitable[str]]
+) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=create_app(settings, FixedClock(NOW))) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {await staff_token('admin')}"
         created = await test_client.post(
             "/api/v1/admin/locations",
             json={"slug": "mitte", "name_de": "Mitte", "name_en": "Centre", "grid_minutes": 30,

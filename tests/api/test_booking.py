@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -359,15 +359,19 @@ async def test_starts_that_are_not_offered_are_409(client: Client) -> None:
 
 
 async def test_staff_book_without_email_and_without_opt_in(
-    client: Client, db: asyncpg.Connection
+    client: Client, db: asyncpg.Connection, staff_token: Callable[..., Awaitable[str]]
 ) -> None:
+    admin = {"Authorization": f"Bearer {await staff_token('admin')}"}
     answer = await client.post(
         "/api/v1/admin/locations/nord/appointments",
         json={"services": ["personalausweis"], "start": TUESDAY_9, "name": "Otto Normal"},
+        headers=admin,
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "booked"
     assert await outbox(db) == []  # no address, no mail
-    cancelled = await client.post(f"/api/v1/admin/appointments/{answer.json()['code']}/cancel")
+    cancelled = await client.post(
+        f"/api/v1/admin/appointments/{answer.json()['code']}/cancel", headers=admin
+    )
     assert cancelled.json()["status"] == "cancelled"
     assert await booked_units(db, "nord", "2026-12-01T09:00+01", "2026-12-01T09:30+01") == [0, 0, 0]

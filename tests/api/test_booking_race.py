@@ -36,6 +36,7 @@ from redis.asyncio import Redis
 
 from booking.demo import seed_demo
 from booking.embedded import free_port
+from tests.integrity import ACTIVE, assert_units_match_appointments
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LOCATION = "mitte"
@@ -43,7 +44,6 @@ CAPACITY = 2
 GRID = timedelta(minutes=10)
 OPENS, CLOSES = wall(8), wall(12, 30)  # mitte's Tuesday morning window
 UNITS_PER_DAY = 27
-ACTIVE = ("pending", "booked")
 TEST_BUDGET_SECONDS = 50
 T = TypeVar("T")
 
@@ -147,6 +147,8 @@ def server(
         # A fresh key gives fresh rate-limit buckets: earlier runs on this Redis don't count.
         BOOKING_SECRET_KEY=secrets.token_urlsafe(48),
         BOOKING_TRUSTED_PROXIES="127.0.0.1",
+        # The race is about capacity; proof of work has tests of its own.
+        BOOKING_POW_DIFFICULTY="0",
         BOOKING_DB_POOL_MAX="10",
         BOOKING_PUBLIC_URL=url,
         PROMETHEUS_MULTIPROC_DIR=str(metrics),
@@ -327,34 +329,6 @@ def early(server: Server, units: int) -> list[datetime]:
 
 
 # -- the judge -----------------------------------------------------------------------------
-
-
-async def assert_units_match_appointments(db: asyncpg.Connection) -> None:
-    """Invariants 1 and 4, from the database: booked <= capacity, booked == active coverage."""
-    wrong = await db.fetch(
-        """
-        select l.slug, s.starts_at, s.capacity, s.booked, count(a.id)::int as covering
-          from slot s
-          join location l on l.id = s.location_id
-          left join appointment a
-            on a.location_id = s.location_id and a.status = any($1::text[])
-           and a.starts_at <= s.starts_at and s.starts_at < a.ends_at
-         group by l.slug, s.location_id, s.starts_at, s.capacity, s.booked
-        having s.booked > s.capacity or s.booked <> count(a.id)
-         order by s.starts_at
-        """,
-        list(ACTIVE),
-    )
-    assert not wrong, "units whose booked count is wrong:\n" + "\n".join(
-        f"{r['slug']} {r['starts_at']}: capacity {r['capacity']}, booked {r['booked']}, "
-        f"covered by {r['covering']} active appointment(s)"
-        for r in wrong
-    )
-    assert await db.fetchval("select count(*) from hold") == 0
-    # The check constraint is the last line of defence; it must never have been relaxed.
-    assert await db.fetchval(
-        "select count(*) from pg_constraint where conname = 'slot_not_overbooked'"
-    )
 
 
 async def location_id_of(db: asyncpg.Connection) -> int:

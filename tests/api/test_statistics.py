@@ -218,6 +218,12 @@ TUESDAY = quiet(
 )
 
 
+@pytest.fixture
+def client(admin_client: Client) -> Client:
+    """Statistics are for (location) admins; tests/test_route_guards.py covers everyone else."""
+    return admin_client
+
+
 async def figures(client: Client, query: str = RANGE) -> dict[str, Any]:
     answer = await client.get(f"{URL}?{query}")
     assert answer.status_code == 200, answer.text

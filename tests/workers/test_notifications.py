@@ -37,6 +37,7 @@ class Inbox:
     def __init__(self, port: int, refuse: str = "") -> None:
         self.port = port
         self.refuse = refuse
+        self.defer = 0  # how many more deliveries to put off with a 451 (greylisting)
         self.messages: list[EmailMessage] = []
         self._controller: Controller | None = None
 
@@ -45,6 +46,9 @@ class Inbox:
     ) -> str:
         if self.refuse and address == self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if self.defer:
+            self.defer -= 1
+            return "451 4.7.1 greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -194,6 +198,27 @@ async def test_smtp_down_then_up_sends_once_after_retrying(
     await run_worker(mail_settings, clock)
     assert len(inbox.messages) == 1
     assert await db.fetchval("select sent_at is not null from outbox")
+
+
+async def test_smtp_refusing_for_a_while_is_retried_until_it_accepts(
+    client: AsyncTestClient[Litestar],
+    mail_settings: Settings,
+    clock: FixedClock,
+    inbox: Inbox,
+    db: asyncpg.Connection,
+) -> None:
+    """A server that is up but says "later" (4xx): retried with backoff, sent once, not failed."""
+    inbox.defer = 2
+    await client.post("/api/v1/appointments", json=BOOKING)
+    for _ in range(3):
+        await run_worker(mail_settings, clock)
+        row = await db.fetchrow("select not_before, sent_at, failed_at, attempts from outbox")
+        assert row is not None
+        assert row["failed_at"] is None
+        clock.instant = row["not_before"] + timedelta(seconds=1)
+    assert (row["attempts"], row["sent_at"] is not None) == (3, True)
+    await run_worker(mail_settings, clock)
+    assert len(inbox.messages) == 1
 
 
 async def test_a_refused_recipient_is_marked_failed_with_the_reason(

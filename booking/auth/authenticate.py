@@ -1,0 +1,118 @@
+"""From a request's credentials to who is asking, once per request.
+
+Staff send either ``Authorization: Bearer <personal API token>`` or the session cookie.
+A cookie travels with every request the browser makes, also those another site starts, so
+a cookie-authenticated write must echo the session's CSRF token in ``X-CSRF-Token``; a
+bearer token is never sent by the browser on its own and needs no such proof. Requests
+without a session cookie (the citizens' public API) never meet this check at all.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from litestar.connection import ASGIConnection
+
+from booking.auth.principals import Staff
+from booking.auth.sessions import COOKIE, CSRF_HEADER, SessionStore
+from booking.clock import Clock
+from booking.db import devices as device_q
+from booking.db import staff as staff_q
+from booking.db.devices import Device
+from booking.errors import Forbidden, Unauthorized
+from booking.tokens import token_hash
+
+Connection = ASGIConnection[Any, Any, Any, Any]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_STAFF_KEY = "booking_staff"
+_DEVICE_KEY = "booking_device"
+# Our tokens are 48 characters; anything far longer is not one of them.
+_MAX_TOKEN_LENGTH = 256
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+def bearer_token(connection: Connection) -> str | None:
+    """The bearer token, None without an Authorization header, 401 for any other scheme."""
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN_LENGTH:
+        raise Unauthorized("Send the token as: Authorization: Bearer <token>.")
+    return token
+
+
+def db_pool(connection: Connection) -> asyncpg.Pool:
+    pool: asyncpg.Pool = connection.app.state.db_pool
+    return pool
+
+
+def _now(connection: Connection) -> datetime:
+    clock: Clock = connection.app.state.clock
+    return clock.now()
+
+
+async def current_staff(connection: Connection) -> Staff:
+    """The signed-in staff member, or 401; remembered for the rest of the request."""
+    cached: Staff | None = connection.state.get(_STAFF_KEY)
+    if cached is None:
+        cached = await _authenticate_staff(connection)
+        connection.state[_STAFF_KEY] = cached
+    return cached
+
+
+async def _authenticate_staff(connection: Connection) -> Staff:
+    token = bearer_token(connection)
+    if token is not None:
+        async with db_pool(connection).acquire() as conn:
+            account = await staff_q.account_by_api_token(conn, token_hash(token), _now(connection))
+        if account is None:
+            raise Unauthorized("This token is unknown or revoked.")
+        return Staff.of(account, None)
+    session_id = connection.cookies.get(COOKIE)
+    if not session_id:
+        raise Unauthorized()
+    sessions: SessionStore = connection.app.state.sessions
+    session = await sessions.load(session_id, _now(connection))
+    if session is None:
+        raise Unauthorized("Your session has ended; please sign in again.")
+    async with db_pool(connection).acquire() as conn:
+        account = await staff_q.account_by_id(conn, session.user_id)
+    if account is None or not account.active or account.session_version != session.version:
+        await sessions.delete(session_id)
+        raise Unauthorized("Your session has ended; please sign in again.")
+    if connection.scope.get("method", "GET") not in _SAFE_METHODS:
+        check_csrf(connection, session.csrf_token)
+    return Staff.of(account, session)
+
+
+def check_csrf(connection: Connection, expected: str) -> None:
+    presented = connection.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise CsrfFailed(
+            f"Changes made with a session cookie need the {CSRF_HEADER} header "
+            "that sign-in and /api/v1/staff/me return."
+        )
+
+
+async def current_device(connection: Connection) -> Device:
+    """The device whose unrevoked token came with the request, or 401."""
+    cached: Device | None = connection.state.get(_DEVICE_KEY)
+    if cached is None:
+        token = bearer_token(connection)
+        if token is None:
+            raise Unauthorized("Devices send their token as: Authorization: Bearer <token>.")
+        async with db_pool(connection).acquire() as conn:
+            cached = await device_q.device_by_token(conn, token_hash(token))
+        if cached is None:
+            raise Unauthorized("This device token is unknown or revoked.")
+        connection.state[_DEVICE_KEY] = cached
+    return cached

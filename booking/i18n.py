@@ -1,0 +1,113 @@
+"""The pages' two languages: gettext catalogues and Babel formats, wired into Jinja.
+
+English is the source language of every message in the templates and the page modules;
+German, the default of every page, comes from ``frontend/locale/de/LC_MESSAGES/messages.po``.
+The ``.po`` file is compiled in memory when the app is created, so running needs no build
+step; ``tests/unit/test_i18n.py`` fails when a message lacks its German translation.
+Update the catalogue with ``pybabel extract -F babel.cfg -o /tmp/messages.pot . &&
+pybabel update -i /tmp/messages.pot -d frontend/locale``.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Final, Literal, TypeGuard
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+Language = Literal["de", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("de", "en")
+DEFAULT: Final[Language] = "de"
+_LOCALES: Final[Mapping[Language, str]] = {"de": "de_DE", "en": "en_GB"}
+
+Catalogues = Mapping[Language, gettext.NullTranslations]
+
+
+def is_language(value: object) -> TypeGuard[Language]:
+    return value in LANGUAGES
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's extractors look for
+    """Mark a message for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+def load_catalogues(locale_dir: Path) -> Catalogues:
+    def compiled(language: Language) -> gettext.GNUTranslations:
+        with (locale_dir / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalogue = read_po(po, locale=language)
+        mo = BytesIO()
+        write_mo(mo, catalogue)
+        mo.seek(0)
+        return gettext.GNUTranslations(mo)
+
+    return {"de": compiled("de"), "en": gettext.NullTranslations()}
+
+
+def _language(ctx: Context) -> Language:
+    found = ctx.get("lang")
+    return found if is_language(found) else DEFAULT
+
+
+def install(env: Environment, catalogues: Catalogues) -> None:
+    """``_()``, ``ngettext()`` and date filters that follow the template's ``lang``."""
+
+    @pass_context
+    def translate(ctx: Context, message: str) -> str:
+        return catalogues[_language(ctx)].gettext(message)
+
+    @pass_context
+    def translate_plural(ctx: Context, singular: str, plural: str, n: int) -> str:
+        return catalogues[_language(ctx)].ngettext(singular, plural, n)
+
+    def formatter(kind: str) -> Any:
+        @pass_context
+        def format_(ctx: Context, value: date | datetime) -> str:
+            return formatted(value, kind, _language(ctx))
+
+        return format_
+
+    @pass_context
+    def local(ctx: Context, record: object, field: str) -> Any:
+        """``service | local("name")``: the record's ``name_de`` or ``name_en``."""
+        return getattr(record, f"{field}_{_language(ctx)}")
+
+    env.filters["local"] = local
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translate, translate_plural, newstyle=True
+    )
+    for kind in _FORMATS:
+        env.filters[kind] = formatter(kind)
+
+
+# Date and time formats for the pages; values arrive in the office's own time zone.
+_FORMATS: Final[Mapping[str, str]] = {
+    "long_date": "EEEE, d. MMMM y",  # Dienstag, 3. Juni 2025
+    "short_date": "EEE, d. MMM",  # Di., 3. Juni
+    "month": "LLLL y",  # Juni 2025
+    "weekday": "EEEE",
+    "clock": "HH:mm",
+}
+_ENGLISH: Final[Mapping[str, str]] = {
+    "long_date": "EEEE d MMMM y",  # Tuesday 3 June 2025
+    "short_date": "EEE d MMM",
+}
+
+
+def formatted(value: date | datetime, kind: str, language: Language) -> str:
+    pattern = (_ENGLISH if language == "en" else {}).get(kind, _FORMATS[kind])
+    locale = _LOCALES[language]
+    if kind == "clock" and isinstance(value, datetime):
+        return format_time(value, pattern, tzinfo=value.tzinfo, locale=locale)
+    if isinstance(value, datetime):
+        return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale)
+    return format_date(value, pattern, locale=locale)

@@ -1,0 +1,97 @@
+"""What the fault tests share: citizens booking over real HTTP, and a real SMTP inbox.
+
+Every booking carries an Idempotency-Key, so a request whose answer was lost to a fault
+can be sent again: it then books, or replays what had been committed, never both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from booking.embedded import free_port
+
+LOCATION = "mitte"
+SERVICE = "meldebescheinigung"  # one grid unit at mitte
+
+
+def citizen_headers(n: int) -> dict[str, str]:
+    """Each citizen behind the (trusted) proxy with an address of their own."""
+    return {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+
+
+async def free_starts(http: httpx.AsyncClient) -> list[str]:
+    """The bookable starts of the next month, for citizens to take one each (no contest)."""
+    first = date.today() + timedelta(days=2)
+    answer = await http.get(
+        "/api/v1/availability",
+        params={"location": LOCATION, "service": SERVICE, "from": str(first),
+                "to": str(first + timedelta(days=30))},
+    )  # fmt: skip
+    answer.raise_for_status()
+    return [start for day in answer.json()["days"] for start in day["starts"]]
+
+
+@dataclass
+class Attempt:
+    """One booking request; ``status`` None: no answer came (the server went away)."""
+
+    n: int
+    start: str
+    status: int | None = None
+    body: Any = None
+
+    @property
+    def email(self) -> str:
+        return f"citizen-{self.n}@example.org"
+
+    def payload(self) -> dict[str, Any]:
+        return {"location": LOCATION, "services": [SERVICE], "start": self.start,
+                "name": f"Bürger {self.n}", "email": self.email}  # fmt: skip
+
+    async def send(self, http: httpx.AsyncClient) -> Attempt:
+        headers = {**citizen_headers(self.n), "Idempotency-Key": f"fault-{self.n}"}
+        try:
+            answer = await http.post("/api/v1/appointments", json=self.payload(), headers=headers)
+        except httpx.TransportError:
+            self.status, self.body = None, None
+            return self
+        self.status = answer.status_code
+        self.body = answer.json()
+        return self
+
+
+class Inbox:
+    """A real SMTP server on a free loopback port, keeping each Message-ID it accepts."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.port = free_port()
+        self.delay = delay
+        self.started = 0
+        self.received: list[str] = []
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.started += 1
+        await asyncio.sleep(self.delay)
+        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+        self.received.append(str(parsed["Message-ID"]))
+        return "250 accepted"
+
+    async def in_conversation(self) -> bool:
+        """Whether a mail is being received right now (or was)."""
+        return self.started > 0
+
+    def __enter__(self) -> Inbox:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._controller.stop()
