@@ -1,5 +1,5 @@
 # Thin wrappers: the work is in scripts/tasks.sh, which also runs where make is missing.
-.PHONY: run test lint typecheck bench env
+.PHONY: run test lint typecheck bench screenshots env
 run:
 	sh scripts/tasks.sh run $(ARGS)
 test:
@@ -10,5 +10,7 @@ typecheck:
 	sh scripts/tasks.sh typecheck
 bench:
 	sh scripts/tasks.sh bench $(ARGS)
+screenshots:
+	sh scripts/tasks.sh screenshots
 env:
 	sh scripts/tasks.sh env

@@ -143,6 +143,7 @@ def _banner(url: str, env: dict[str, str]) -> str:
     return "\n".join([
         "",
         "booking dev is running. Ctrl-C stops everything.",
+        f"  Book (citizens)   {url}/",
         f"  API (OpenAPI)     {url}/schema",
         f"  Sent mail         {url}/dev/mail",
         f"  Health            {url}/healthz   {url}/readyz   {url}/metrics",

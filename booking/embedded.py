@@ -45,9 +45,15 @@ class EmbeddedPostgres:
 
     def interrupt(self) -> None:
         """Shut the server down fast, as a restart does: sessions end, the data stays."""
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import POSTGRES_BIN_PATH
 
-        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=self._folder, user=self._server.system_user)
+        subprocess.run(  # noqa: S603 - the wheel's own pg_ctl
+            [POSTGRES_BIN_PATH / "pg_ctl", "-D", self._folder, "-m", "fast", "-w", "stop"],
+            user=self._server.system_user,
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def resume(self) -> None:
         """Start it again after ``interrupt``, at the same address."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -176,10 +177,14 @@ async def follow(
     pool: asyncpg.Pool,
     location_id: int,
     after: int | None,
+    *,
     heartbeat: float,
+    lifetime: float,
 ) -> AsyncIterator[CallEvent | None]:
     """A location's events after ``after`` (from now when None), then live ones, each once
-    and in order; None every ``heartbeat`` seconds without one, to keep the line open."""
+    and in order, for ``lifetime`` seconds. None first, once subscribed, and then every
+    ``heartbeat`` seconds without an event, to keep the line open."""
+    deadline = time.monotonic() + lifetime
     subscription = await broker.subscribe(location_id)
     try:
         # Subscribed first, then read: nothing can fall between the table and the stream.
@@ -187,6 +192,7 @@ async def follow(
             newest = await q.last_event_id(conn, location_id)
         # An id from the future (a reset database, a made-up header) must not mute the board.
         last = newest if after is None else min(after, newest)
+        yield None
         read_table = True
         while True:
             if read_table:
@@ -194,7 +200,10 @@ async def follow(
                     yield event
                     last = event.id
                 read_table = False
-            item = await subscription.next(heartbeat)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            item = await subscription.next(min(heartbeat, remaining))
             if item is None:
                 yield None
             elif item is CLOSED:

@@ -17,11 +17,14 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Final, Literal, TypeGuard
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from booking.resources import frontend_dir
 
 Language = Literal["de", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("de", "en")
@@ -80,7 +83,16 @@ def install(env: Environment, catalogues: Catalogues) -> None:
         """``service | local("name")``: the record's ``name_de`` or ``name_en``."""
         return getattr(record, f"{field}_{_language(ctx)}")
 
+    @pass_context
+    def weekdays(ctx: Context) -> list[tuple[str, str]]:
+        """(short, full) names from Monday, for a month's column headers."""
+        locale = _LOCALES[_language(ctx)]
+        short = get_day_names("abbreviated", locale=locale)
+        full = get_day_names("wide", locale=locale)
+        return [(short[day], full[day]) for day in range(7)]
+
     env.filters["local"] = local
+    env.globals["weekdays"] = weekdays
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translate, translate_plural, newstyle=True
@@ -111,3 +123,8 @@ def formatted(value: date | datetime, kind: str, language: Language) -> str:
     if isinstance(value, datetime):
         return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale)
     return format_date(value, pattern, locale=locale)
+
+
+def install_translations(engine: JinjaTemplateEngine) -> None:
+    """The template engine's hook: catalogues compiled from ``frontend/locale`` at start."""
+    install(engine.engine, load_catalogues(frontend_dir() / "locale"))

@@ -593,7 +593,7 @@ async def recall(
     desk = await _my_desk(conn, location, staff)
     await q.lock_queue(conn, location.id)
     ticket = await _at_desk(conn, location, desk, ticket_id, {"called"})
-    ticket = await q.recall(conn, ticket.id, ctx.now)
+    ticket = await q.recall(conn, ticket.id)
     await q.insert_event(conn, ticket, "recall", desk.name, ctx.now)
     return ticket
 

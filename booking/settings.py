@@ -59,6 +59,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Tickets still waiting this long after a location's last opening window of the day are
     # closed by the worker; whatever is still open when the day is over, too.
     queue_close_grace_minutes: int = 30
+    # A display board's live stream ends after this long and the board reconnects (losing
+    # nothing): less than serve's shutdown grace, so an open stream never holds up a stop.
+    event_stream_seconds: int = 20
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
@@ -158,6 +161,7 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "check_in_early_minutes": _check_range(0, 12 * 60),
     "check_in_late_minutes": _check_range(0, 12 * 60),
     "queue_close_grace_minutes": _check_range(0, 12 * 60),
+    "event_stream_seconds": _check_range(1, 24 * 3600),
     "session_idle_minutes": _check_range(1, 24 * 60),
     "session_max_hours": _check_range(1, 7 * 24),
     "login_max_failures": _check_range(1, 100),

@@ -360,7 +360,9 @@ async def _allocate_at(
     lottery = timedelta(minutes=settings.waitlist_lottery_minutes)
     held_before = now - lottery if at.allocation_mode == "lottery" else now
     horizon = now + timedelta(days=MAX_DAYS_AHEAD + 1)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await quarantine.take_turn(conn, at.id):
+            return []  # another worker is matching here right now
         units = await quarantine.offerable_units(conn, at.id, now, horizon, held_before)
         held = [u.starts_at for u in units if u.held_back]
         if not held:

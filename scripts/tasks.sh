@@ -1,6 +1,6 @@
 #!/bin/sh
 # The project's tasks with nothing but Python 3.11+ and a POSIX shell; the Makefile calls this.
-#   sh scripts/tasks.sh run | test | lint | typecheck | bench | env
+#   sh scripts/tasks.sh run | test | lint | typecheck | bench | screenshots | env
 set -eu
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -33,5 +33,6 @@ case "$task" in
     lint) ensure_env; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check . ;;
     typecheck) ensure_env; exec "$VENV/bin/mypy" ;;
     bench) ensure_env; exec "$VENV/bin/python" -m bench "$@" ;;
-    *) echo "usage: sh scripts/tasks.sh run|test|lint|typecheck|bench|env [args]" >&2; exit 2 ;;
+    screenshots) ensure_env; exec "$VENV/bin/python" -m bench.screenshots ;;
+    *) echo "usage: sh scripts/tasks.sh run|test|lint|typecheck|bench|screenshots|env [args]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 """The service's own processes for tests that need them whole: ``booking serve`` and
 ``booking worker`` started as the operator starts them, each in a session of its own, so a
-test can SIGTERM or SIGKILL one (Granian's worker processes included) and nothing else.
+test can SIGTERM or SIGKILL one (Granian's worker processes included) and nothing else;
+and a real SMTP server for them to deliver to.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from booking.embedded import free_port
 
@@ -137,3 +142,32 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {seconds} s")
         await asyncio.sleep(0.1)
+
+
+class Inbox:
+    """A real SMTP server on a free loopback port, keeping each Message-ID it accepts."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.port = free_port()
+        self.delay = delay
+        self.started = 0
+        self.received: list[str] = []
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.started += 1
+        await asyncio.sleep(self.delay)
+        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+        self.received.append(str(parsed["Message-ID"]))
+        return "250 accepted"
+
+    async def in_conversation(self) -> bool:
+        """Whether a mail is being received right now (or was)."""
+        return self.started > 0
+
+    def __enter__(self) -> Inbox:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._controller.stop()

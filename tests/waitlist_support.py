@@ -90,7 +90,9 @@ async def wait(
         joined = await waitlist.join(db, Context(settings, now), request)
     public_id = joined.entry.public_id
     async with db.transaction():
-        await waitlist.confirm(db, Context(settings, now), public_id, confirm_token(settings, joined))
+        await waitlist.confirm(
+            db, Context(settings, now), public_id, confirm_token(settings, joined)
+        )
     return public_id
 
 

@@ -60,6 +60,4 @@ class DeskController(Controller):
     ) -> DeskOut:  # fmt: skip
         """Rename, (de)activate, or replace the services; a deactivated desk is left."""
         location = await queueing.location_by_slug(db, slug)
-        return desk_out(
-            await queueing.change_desk(db, staff.actor, location, desk_id, given(data))
-        )
+        return desk_out(await queueing.change_desk(db, staff.actor, location, desk_id, given(data)))

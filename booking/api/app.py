@@ -48,6 +48,8 @@ from booking.auth.sessions import COOKIE, SessionStore
 from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.events import CallBroker
+from booking.i18n import install_translations
+from booking.pages import pages_router
 from booking.pow import ProofOfWork
 from booking.ratelimit import RateLimiter
 from booking.redis_client import create_redis
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         admin_router,
         PrometheusController,
         create_static_files_router(path="/static", directories=[frontend_dir() / "static"]),
+        pages_router(settings),
     ]
     if settings.dev_mode:
         handlers.append(DevMailController)
@@ -126,7 +129,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # The largest honest body (a service with its texts) is a few kilobytes.
         request_max_body_size=64 * 1024,
         template_config=TemplateConfig(
-            directory=frontend_dir() / "templates", engine=JinjaTemplateEngine
+            directory=frontend_dir() / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=install_translations,
         ),
         openapi_config=OpenAPIConfig(
             title="booking",

@@ -4,8 +4,12 @@ A board loads the state (``last_event_id`` included), then follows the stream fr
 (``?after=``); a reconnecting browser sends ``Last-Event-ID`` by itself. Either way it gets
 every call after that id exactly once and in order (``booking.events``). Each event is
 ``event: call`` or ``event: recall`` with ``id:`` the location's event number and the call
-as JSON ``data:``; a comment line every ``HEARTBEAT_SECONDS`` keeps proxies from closing an
-idle stream.
+as JSON ``data:``. A comment line comes first, once the stream is subscribed, and then
+every ``HEARTBEAT_SECONDS`` without a call, which keeps proxies from closing it.
+
+A stream ends after ``BOOKING_EVENT_STREAM_SECONDS`` and the browser reconnects with its
+``Last-Event-ID``, losing nothing: the server stops gracefully only once its requests are
+done, and an endless stream would hold every deploy up until it is killed.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ class DisplayController(Controller):
 
     @get("/stream")
     async def stream(
-        self, state: State, device: CurrentDevice, slug: FromPath[str],
+        self, *, state: State, settings: SettingsDep, device: CurrentDevice, slug: FromPath[str],
         last_event_id: LastEventId = None, after: After = None,
     ) -> ServerSentEvent:  # fmt: skip
         """Live calls; ``Last-Event-ID`` (or ``?after=``) replays those missed since."""
@@ -116,13 +120,17 @@ class DisplayController(Controller):
         # Before answering: a board that cannot be served live gets a 503 it can retry.
         await broker.ready()
         since = last_event_id if last_event_id is not None else after
-        calls = events.follow(broker, state.db_pool, device.location_id, since, HEARTBEAT_SECONDS)
+        calls = events.follow(
+            broker, state.db_pool, device.location_id, since,
+            heartbeat=HEARTBEAT_SECONDS, lifetime=settings.event_stream_seconds,
+        )  # fmt: skip
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
-            yield ServerSentEventMessage(data=None, retry=RETRY_MILLISECONDS)
+            retry: int | None = RETRY_MILLISECONDS  # said once, with the first line
             async for event in calls:
                 if event is None:
-                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    yield ServerSentEventMessage(data=None, comment="keep-alive", retry=retry)
+                    retry = None
                 else:
                     data = msgspec.json.encode(call_out(event)).decode()
                     yield ServerSentEventMessage(data=data, event=event.kind, id=event.id)

@@ -56,8 +56,9 @@ class TicketRecordOut(msgspec.Struct, frozen=True, kw_only=True):
     day: date
     status: str
     citizen_name: str | None
+    email: str | None
     issued_at: datetime
-    appointment_code: str
+    appointment_code: str | None
 
 
 class WaitlistRecordOut(msgspec.Struct, frozen=True, kw_only=True):

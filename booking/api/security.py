@@ -70,7 +70,8 @@ class StrictJsonRequest(Request[Any, Any, Any]):
 
     A body sent as ``text/plain`` or a form is what a foreign page can make a browser post
     without asking (a CSRF "simple request"), so it is refused with 415 rather than parsed.
-    Invalid UTF-8 is the client's mistake (400), not an unexpected error.
+    Invalid UTF-8 and nesting deeper than the decoder's recursion limit are the client's
+    mistakes (400), not unexpected errors.
     """
 
     async def json(self) -> Any:
@@ -84,3 +85,5 @@ class StrictJsonRequest(Request[Any, Any, Any]):
             return await super().json()
         except UnicodeDecodeError:
             raise ClientException("The body is not valid UTF-8.") from None
+        except RecursionError:
+            raise ClientException("The body is nested too deeply.") from None

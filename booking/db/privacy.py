@@ -2,9 +2,10 @@
 that find, export and erase one citizen's data on request (DSGVO Art. 15 and 17).
 
 Personal data means the name, email address and phone number a citizen typed, wherever
-they ended up: appointments, the tickets of checked-in appointments, waitlist entries, the
-SMTP reasons kept with failed messages (a server may quote the address) and the answers kept
-for Idempotency-Key replays. Statuses, times and counts stay, so statistics survive.
+they ended up: appointments, tickets (the name of a checked-in appointment, the call-ahead
+address), waitlist entries, the SMTP reasons kept with failed messages (a server may quote
+the address) and the answers kept for Idempotency-Key replays. Statuses, times and counts
+stay, so statistics survive.
 """
 
 from __future__ import annotations
@@ -45,10 +46,13 @@ async def erase_personal_data_before(conn: Connection, days: int) -> ErasedCount
         """
         with erased as (
             update ticket
-               set citizen_name = null, personal_data_erased_at = now()
+               set citizen_name = null, email = null, personal_data_erased_at = now()
              where personal_data_erased_at is null
                and issued_at < now() - make_interval(days => $1 + 1)
-            returning 1
+            returning id
+        ), reasons as (
+            update outbox set last_error = null
+             where ticket_id in (select id from erased) and last_error is not null
         )
         select count(*) from erased
         """,
@@ -99,8 +103,9 @@ class CitizenTicket(msgspec.Struct, frozen=True, kw_only=True):
     day: date
     status: str
     citizen_name: str | None
+    email: str | None
     issued_at: datetime
-    appointment_code: str
+    appointment_code: str | None
 
 
 class CitizenWaitlistEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,7 +139,8 @@ async def citizen_data(conn: Connection, email: str) -> CitizenData:
     appointments = await conn.fetch(
         """
         select a.code, a.status, l.slug as location,
-               array(select s.slug from appointment_service x join service s on s.id = x.service_id
+               array(select s.slug
+                       from appointment_service x join service s on s.id = x.service_id
                       where x.appointment_id = a.id order by x.position) as services,
                a.starts_at, a.ends_at, a.citizen_name, a.email, a.phone, a.language,
                a.booked_by, a.created_at
@@ -147,12 +153,12 @@ async def citizen_data(conn: Connection, email: str) -> CitizenData:
     )
     tickets = await conn.fetch(
         """
-        select t.display_code, l.slug as location, t.day, t.status, t.citizen_name, t.issued_at,
-               a.code as appointment_code
+        select t.display_code, l.slug as location, t.day, t.status, t.citizen_name, t.email,
+               t.issued_at, a.code as appointment_code
           from ticket t
-          join appointment a on a.id = t.appointment_id
+          left join appointment a on a.id = t.appointment_id
           join location l on l.id = t.location_id
-         where lower(a.email) = lower($1)
+         where lower(a.email) = lower($1) or lower(t.email) = lower($1)
          order by t.issued_at, t.id
         """,
         email,
@@ -173,7 +179,9 @@ async def citizen_data(conn: Connection, email: str) -> CitizenData:
           from outbox o
           left join appointment a on a.id = o.appointment_id
           left join waitlist_entry w on w.id = o.waitlist_entry_id
+          left join ticket t on t.id = o.ticket_id
          where lower(a.email) = lower($1) or lower(w.email) = lower($1)
+            or lower(t.email) = lower($1)
          order by o.created_at, o.id
         """,
         email,
@@ -209,18 +217,20 @@ async def erase_citizen(conn: Connection, email: str) -> ErasedCounts:
             email,
         )
     ]
-    tickets = await conn.fetchval(
-        """
-        with erased as (
-            update ticket set citizen_name = null,
-                              personal_data_erased_at = coalesce(personal_data_erased_at, now())
-             where appointment_id = any($1::bigint[])
-            returning 1
+    ticket_ids: list[int] = [
+        row["id"]
+        for row in await conn.fetch(
+            """
+            update ticket
+               set citizen_name = null, email = null,
+                   personal_data_erased_at = coalesce(personal_data_erased_at, now())
+             where appointment_id = any($1::bigint[]) or lower(email) = lower($2)
+            returning id
+            """,
+            appointment_ids,
+            email,
         )
-        select count(*) from erased
-        """,
-        appointment_ids,
-    )
+    ]
     await conn.execute(
         """
         update appointment
@@ -248,11 +258,13 @@ async def erase_citizen(conn: Connection, email: str) -> ErasedCounts:
     await conn.execute(
         """
         update outbox set last_error = null
-         where (appointment_id = any($1::bigint[]) or waitlist_entry_id = any($2::bigint[]))
+         where (appointment_id = any($1::bigint[]) or waitlist_entry_id = any($2::bigint[])
+                or ticket_id = any($3::bigint[]))
            and last_error is not null
         """,
         appointment_ids,
         entry_ids,
+        ticket_ids,
     )
     # Answers kept for Idempotency-Key replays repeat name, email and phone.
     await conn.execute(
@@ -262,4 +274,4 @@ async def erase_citizen(conn: Connection, email: str) -> ErasedCounts:
         """,
         email,
     )
-    return ErasedCounts(len(appointment_ids), tickets, len(entry_ids))
+    return ErasedCounts(len(appointment_ids), len(ticket_ids), len(entry_ids))

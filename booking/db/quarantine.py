@@ -76,6 +76,19 @@ async def hold_back(
     )  # fmt: skip
 
 
+async def take_turn(conn: Connection, location_id: int) -> bool:
+    """Become the one matcher of a location until the caller's transaction ends.
+
+    Two matchers at once would each skip the entry the other is offering to and so serve
+    the list out of order; the second one leaves the location to the first.
+    """
+    got: bool = await conn.fetchval(
+        "select pg_try_advisory_xact_lock(hashtextextended('waitlist-matcher', $1))",
+        location_id,
+    )
+    return got
+
+
 async def holding_locations(conn: Connection, now: datetime) -> list[HoldingLocation]:
     rows = await conn.fetch(
         """

@@ -41,9 +41,13 @@ _LOCATION_COLUMNS = "id, slug, time_zone, grid_minutes, horizon_days"
 
 
 async def lock_grid_location(conn: Connection, location_id: int) -> GridLocation | None:
-    """Lock the location row so that two regenerations of one location run one after another."""
+    """Lock the location row so that two regenerations of one location run one after another.
+
+    ``no key update``: a booking or an offer inserting an appointment (a foreign-key share
+    lock on the location) while holding units must not deadlock with a regeneration.
+    """
     row = await conn.fetchrow(
-        f"select {_LOCATION_COLUMNS} from location where id = $1 for update",  # noqa: S608
+        f"select {_LOCATION_COLUMNS} from location where id = $1 for no key update",  # noqa: S608
         location_id,
     )
     return None if row is None else GridLocation(**dict(row))

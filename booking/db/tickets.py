@@ -266,13 +266,9 @@ async def call(conn: Connection, ticket_id: int, desk_id: int, now: datetime) ->
     )
 
 
-async def recall(conn: Connection, ticket_id: int, now: datetime) -> Ticket:
-    return await _changed(
-        conn,
-        "update ticket set recalls = recalls + 1, called_at = $2 where id = $1",
-        ticket_id,
-        now,
-    )
+async def recall(conn: Connection, ticket_id: int) -> Ticket:
+    """One more call; ``called_at`` stays the first call's, which the wait is measured to."""
+    return await _changed(conn, "update ticket set recalls = recalls + 1 where id = $1", ticket_id)
 
 
 async def start(conn: Connection, ticket_id: int, now: datetime) -> Ticket:

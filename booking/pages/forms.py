@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar.datastructures import FormMultiDict, MultiDict
@@ -19,7 +19,6 @@ from booking.errors import InvalidInput
 from booking.i18n import N_
 
 Fields = MultiDict[Any] | FormMultiDict
-T = TypeVar("T")
 
 _REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -46,37 +45,41 @@ class Contact(msgspec.Struct, frozen=True):
     phone: str = ""
 
 
-def _checked(value: object, kind: type[T] | Any, field: str) -> T:
+def _checked(value: object, kind: Any, field: str) -> Any:
+    """``value`` as the API's type ``kind``; a 422 naming the field otherwise."""
     try:
-        checked: T = msgspec.convert(value, kind)
+        return msgspec.convert(value, kind)
     except msgspec.ValidationError:
         raise InvalidInput.field(field, f"not a valid {field}") from None
-    return checked
 
 
 def services(fields: Fields) -> list[str]:
-    return _checked(fields.getall("service", []), Services, "service")
+    found: list[str] = _checked(fields.getall("service", []), Services, "service")
+    return found
 
 
 def location(fields: Fields) -> str:
-    return _checked(fields.get("location", ""), Slug, "location")
+    found: str = _checked(fields.get("location", ""), Slug, "location")
+    return found
 
 
 def optional_date(fields: Fields, name: str) -> date | None:
     raw = fields.get(name)
-    return None if not raw else _checked(raw, date, name)
+    found: date | None = _checked(raw, date, name) if raw else None
+    return found
 
 
 def optional_month(fields: Fields) -> date | None:
     raw = fields.get("month")
-    return None if not raw else _checked(f"{raw}-01", date, "month")
+    found: date | None = _checked(f"{raw}-01", date, "month") if raw else None
+    return found
 
 
 def optional_start(fields: Fields) -> datetime | None:
     raw = fields.get("start")
     if not raw:
         return None
-    start = _checked(raw, datetime, "start")
+    start: datetime = _checked(raw, datetime, "start")
     if start.tzinfo is None:
         raise InvalidInput.field("start", "needs a time zone")
     return start
@@ -125,7 +128,9 @@ def contact_problems(given: Contact) -> dict[str, str]:
     if not given.email:
         problems["email"] = N_("Enter your email address.")
     elif not _valid(given.email, Email):
-        problems["email"] = N_("Enter an email address in the correct format, like name@example.org.")
+        problems["email"] = N_(
+            "Enter an email address in the correct format, like name@example.org."
+        )
     if given.phone and not _valid(given.phone, Phone):
         problems["phone"] = N_("Enter a telephone number, like 030 1234567 or +49 30 1234567.")
     return problems

@@ -94,15 +94,12 @@ async def time_choice(
         now=now,
     )
     location = found_month.location
-    days = [
-        DayStarts(d.day, [s for s in d.starts if s != exclude]) for d in found_month.days
-    ]
+    days = [DayStarts(d.day, [s for s in d.starts if s != exclude]) for d in found_month.days]
     today = now.astimezone(ZoneInfo(location.time_zone)).date()
     grid = month_grid(
         month, days, (first_of_month(today), today + timedelta(days=location.horizon_days))
     )
-    chosen = day if day is not None and first_of_month(day) == month else None
-    if chosen is None:
-        chosen = next((d.day for d in days if d.starts), None)
-    starts = next((d.starts for d in days if d.day == chosen), [])
-    return TimeChoice(location, grid, chosen, starts)
+    free = {d.day: d.starts for d in days if d.starts}
+    # The chosen day if it has free times (it may have filled up meanwhile), else the first.
+    chosen = day if day in free else next(iter(free), None)
+    return TimeChoice(location, grid, chosen, free.get(chosen, []) if chosen else [])

@@ -55,12 +55,11 @@ def page(
     asked = request.query_params.get("lang")
     if is_language(asked) and request.cookies.get(LANG_COOKIE) != asked:
         settings: Settings = request.app.state.settings
-        cookies.append(
-            Cookie(
-                key=LANG_COOKIE, value=asked, max_age=_YEAR, path="/", samesite="lax",
-                httponly=True, secure=settings.secure_cookies,
-            )  # fmt: skip
-        )
+        remembered = Cookie(
+            key=LANG_COOKIE, value=asked, max_age=_YEAR, path="/", samesite="lax",
+            httponly=True, secure=settings.secure_cookies,
+        )  # fmt: skip
+        cookies.append(remembered)
     return Template(
         template_name=template,
         context={

@@ -63,7 +63,7 @@ async def poster_code(client: Client, office: Office) -> str:
     board = await client.get("/api/v1/locations/mitte/display", headers=bearer(office.display))
     url = urlsplit(board.json()["join_url"])
     assert url.path == "/join/mitte"
-    return parse_qs(url.query)["code"][0]
+    return str(parse_qs(url.query)["code"][0])
 
 
 async def join(client: Client, code: str, **extra: Any) -> Any:

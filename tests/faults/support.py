@@ -1,4 +1,4 @@
-"""What the fault tests share: citizens booking over real HTTP, and a real SMTP inbox.
+"""What the fault tests share: citizens booking over real HTTP.
 
 Every booking carries an Idempotency-Key, so a request whose answer was lost to a fault
 can be sent again: it then books, or replays what had been committed, never both.
@@ -6,17 +6,11 @@ can be sent again: it then books, or replays what had been committed, never both
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import date, timedelta
-from email import message_from_bytes, policy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-
-from booking.embedded import free_port
 
 LOCATION = "mitte"
 SERVICE = "meldebescheinigung"  # one grid unit at mitte
@@ -29,7 +23,7 @@ def citizen_headers(n: int) -> dict[str, str]:
 
 async def free_starts(http: httpx.AsyncClient) -> list[str]:
     """The bookable starts of the next month, for citizens to take one each (no contest)."""
-    first = date.today() + timedelta(days=2)
+    first = datetime.now(UTC).date() + timedelta(days=2)
     answer = await http.get(
         "/api/v1/availability",
         params={"location": LOCATION, "service": SERVICE, "from": str(first),
@@ -66,32 +60,3 @@ class Attempt:
         self.status = answer.status_code
         self.body = answer.json()
         return self
-
-
-class Inbox:
-    """A real SMTP server on a free loopback port, keeping each Message-ID it accepts."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.port = free_port()
-        self.delay = delay
-        self.started = 0
-        self.received: list[str] = []
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        self.started += 1
-        await asyncio.sleep(self.delay)
-        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        self.received.append(str(parsed["Message-ID"]))
-        return "250 accepted"
-
-    async def in_conversation(self) -> bool:
-        """Whether a mail is being received right now (or was)."""
-        return self.started > 0
-
-    def __enter__(self) -> Inbox:
-        self._controller.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._controller.stop()

@@ -20,9 +20,9 @@ import httpx
 from redis.asyncio import Redis
 
 from booking.demo import seed_demo
-from tests.faults.support import Attempt, Inbox, free_starts
+from tests.faults.support import Attempt, free_starts
 from tests.integrity import assert_units_match_appointments, booked_emails
-from tests.processes import service_env, start_serve, start_worker, wait_for
+from tests.processes import Inbox, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
 
 CITIZENS = 300

@@ -19,8 +19,8 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from booking.demo import seed_demo
-from tests.faults.support import LOCATION, Attempt, Inbox, free_starts
-from tests.processes import service_env, start_serve, start_worker, wait_for
+from tests.faults.support import LOCATION, Attempt, free_starts
+from tests.processes import Inbox, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
 
 DRAINING_SECONDS = 1.0

@@ -19,9 +19,9 @@ import httpx
 
 from booking.demo import seed_demo
 from booking.embedded import EmbeddedRedis
-from tests.faults.support import Attempt, Inbox, citizen_headers, free_starts
+from tests.faults.support import Attempt, citizen_headers, free_starts
 from tests.integrity import booked_emails
-from tests.processes import Service, service_env, start_serve, start_worker, wait_for
+from tests.processes import Inbox, Service, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
 
 PER_PHASE = 3

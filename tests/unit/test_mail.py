@@ -30,6 +30,8 @@ LINKS = Links(
     manage_url="https://termine.musterstadt.example/termin/K7M3QX?token=manage-secret",
     confirm_url="https://termine.musterstadt.example/termin/K7M3QX/bestaetigen?token=c&x=1",
     cancel_url="https://termine.musterstadt.example/termin/K7M3QX/absagen?token=manage-secret",
+    accept_url="https://termine.musterstadt.example/warteliste/angebot/K7M3QX?token=c&x=1",
+    decline_url="https://termine.musterstadt.example/warteliste/angebot/K7M3QX/ablehnen?token=m",
 )
 DOCUMENTS = ["Bisheriger Ausweis oder Pass", "Ein aktuelles biometrisches Passfoto"]
 STATUS: dict[Kind, str] = {
@@ -38,6 +40,7 @@ STATUS: dict[Kind, str] = {
     "reschedule": "booked",
     "cancellation": "cancelled",
     "reminder": "booked",
+    "waitlist_offer": "pending",
 }
 KINDS: tuple[Kind, ...] = get_args(Kind)
 HOSTILE = 'Erika <script>alert("x")</script> Mustermann'
@@ -231,6 +234,7 @@ GERMAN_SUBJECTS: dict[Kind, str] = {
     "reschedule": "Verschoben: Ihr neuer Termin am",
     "cancellation": "Abgesagt: Ihr Termin am",
     "reminder": "Erinnerung: Ihr Termin am",
+    "waitlist_offer": "Für Sie frei geworden: Termin am",
 }
 ENGLISH_SUBJECTS: dict[Kind, str] = {
     "confirmation_request": "Please confirm: your appointment on",
@@ -238,6 +242,7 @@ ENGLISH_SUBJECTS: dict[Kind, str] = {
     "reschedule": "Moved: your new appointment on",
     "cancellation": "Cancelled: your appointment on",
     "reminder": "Reminder: your appointment on",
+    "waitlist_offer": "Available for you: an appointment on",
 }
 
 

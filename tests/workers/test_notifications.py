@@ -27,6 +27,7 @@ from booking.demo import seed_demo
 from booking.embedded import EmbeddedRedis, free_port
 from booking.settings import Settings
 from booking.workers.settings import worker_settings
+from tests.reliability import record
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
@@ -198,6 +199,7 @@ async def test_smtp_down_then_up_sends_once_after_retrying(
     await run_worker(mail_settings, clock)
     assert len(inbox.messages) == 1
     assert await db.fetchval("select sent_at is not null from outbox")
+    record("smtp_down", faults=1, bookings_checked=1, messages_checked=1, lost=0)
 
 
 async def test_smtp_refusing_for_a_while_is_retried_until_it_accepts(
@@ -216,9 +218,11 @@ async def test_smtp_refusing_for_a_while_is_retried_until_it_accepts(
         assert row is not None
         assert row["failed_at"] is None
         clock.instant = row["not_before"] + timedelta(seconds=1)
+    assert row is not None
     assert (row["attempts"], row["sent_at"] is not None) == (3, True)
     await run_worker(mail_settings, clock)
     assert len(inbox.messages) == 1
+    record("smtp_refusing", faults=2, bookings_checked=1, messages_checked=1, lost=0)
 
 
 async def test_a_refused_recipient_is_marked_failed_with_the_reason(

@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from booking.demo import seed_demo
 from booking.embedded import EmbeddedRedis, free_port
 from booking.settings import Settings
+from tests.reliability import record
 
 MESSAGES = 40
 
@@ -152,6 +153,13 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
     assert set(counts) == expected  # nothing lost
     repeated = {message_id for message_id, count in counts.items() if count > 1}
     assert not repeated & recorded  # a row recorded as sent is never sent again
+    record(
+        "worker_sigkill",
+        faults=1,
+        messages_checked=MESSAGES,
+        lost=len(expected - set(counts)),
+        sent_again_after_kill=len(repeated),
+    )
 
 
 async def test_a_worker_that_loses_redis_exits_for_its_supervisor(

@@ -1,0 +1,101 @@
+"""A real site for the browser tests, started once: ``booking serve`` and ``booking worker`` on
+a database with the demo catalogue, a real SMTP server on loopback (the dev sink), and the
+system's Chromium driven by Playwright. Without Chromium the browser tests skip, saying so.
+
+Each test gets a fresh browser context with a client address of its own (through the
+trusted ``X-Forwarded-For``), so the rate limits count per test as they would per citizen.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from redis.asyncio import Redis
+
+from booking.demo import seed_demo
+from booking.embedded import free_port
+from booking.mailsink import MailSink
+from tests.browser.support import CHROMIUM_ARGS, Site, chromium_path
+from tests.conftest import create_database, drop_database
+from tests.processes import service_env, start_serve, start_worker
+
+# Links in mails name the public URL; the tests follow them to the server's real address.
+PUBLIC_URL = "http://booking.test"
+_clients = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+async def site(
+    server_url: str, template_name: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Site]:
+    url = await create_database(server_url, template_name)
+    conn = await asyncpg.connect(url)
+    try:
+        await seed_demo(conn, datetime.now(UTC))
+    finally:
+        await conn.close()
+    redis: Redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    folder = tmp_path_factory.mktemp("site")
+    sink = MailSink(folder / "mail", free_port())
+    sink.start()
+    env = service_env(url, redis_url, smtp_port=str(sink.port), public_url=PUBLIC_URL)
+    serve = start_serve(env, folder)
+    worker = start_worker(env, folder)
+    try:
+        yield Site(url=serve.url, public_url=PUBLIC_URL, mail=sink.folder)
+        assert not serve.errors(), "\n".join(serve.errors())
+    finally:
+        worker.terminate()
+        serve.terminate()
+        sink.stop()
+        await redis.flushdb()
+        await redis.aclose()
+        await drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+def _new_client() -> dict[str, str]:
+    return {"X-Forwarded-For": f"198.51.100.{next(_clients)}"}
+
+
+@pytest.fixture
+async def context(browser: Browser, site: Site) -> AsyncIterator[BrowserContext]:
+    made = await browser.new_context(base_url=site.url, extra_http_headers=_new_client())
+    yield made
+    await made.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+@pytest.fixture
+async def page_without_js(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    made = await browser.new_context(
+        base_url=site.url, extra_http_headers=_new_client(), java_script_enabled=False
+    )
+    yield await made.new_page()
+    await made.close()
+
+
+@pytest.fixture
+def email() -> str:
+    """An address of this test's own (the per-address limit counts open appointments)."""
+    return f"citizen-{next(_clients)}@example.org"

@@ -1,0 +1,57 @@
+"""Every message of the pages has its German translation, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from booking.i18n import formatted
+from booking.resources import frontend_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+
+
+def _singular(message: str | tuple[str, ...] | list[str]) -> str:
+    return message if isinstance(message, str) else message[0]
+
+
+def _extracted() -> set[str | tuple[str, ...]]:
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
+    return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map)}
+
+
+def test_the_german_catalogue_covers_every_message_with_its_placeholders() -> None:
+    with (frontend_dir() / "locale" / "de" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po, locale="de")
+    messages = _extracted()
+    assert len(messages) > 100  # the extraction found the templates and page modules
+    problems = []
+    for message in sorted(messages, key=str):
+        key = _singular(message)
+        found = catalogue.get(key)
+        strings = found.string if found else None
+        translations = [strings] if isinstance(strings, str) else list(strings or [""])
+        if found is None or found.fuzzy or not all(translations):
+            problems.append(f"untranslated: {message!r}")
+            continue
+        wanted = sorted(_PLACEHOLDER.findall(key))
+        for text in translations:
+            if sorted(_PLACEHOLDER.findall(text)) != wanted:
+                problems.append(f"placeholders differ: {key!r} -> {text!r}")
+    stale = {_singular(m.id) for m in catalogue if m.id} - {_singular(m) for m in messages}
+    problems += [f"no longer used: {m!r}" for m in sorted(stale, key=str)]
+    assert not problems, "\n".join(problems)
+
+
+def test_dates_read_naturally_in_both_languages() -> None:
+    day = date(2025, 6, 3)
+    assert formatted(day, "long_date", "de") == "Dienstag, 3. Juni 2025"
+    assert formatted(day, "long_date", "en") == "Tuesday 3 June 2025"
+    assert formatted(day, "month", "de") == "Juni 2025"
