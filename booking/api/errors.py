@@ -77,6 +77,33 @@ def handle_database(
     return _respond(translated.body())
 
 
+# Outages rather than bugs: the server is gone, restarting, refusing or too slow. In the API,
+# sockets are only opened to PostgreSQL and Redis, so an OSError is one of theirs.
+OUTAGES: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # shutdown, starting up, query cancelled
+    asyncpg.InsufficientResourcesError,  # too many connections
+    # A pooled connection PostgreSQL has just terminated, used before asyncpg read the
+    # closed socket: its protocol is still consuming the server's farewell error.
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+
+
+def _caused_by_outage(exc: BaseException) -> bool:
+    """Whether an outage is behind ``exc``: cleaning up after a lost connection raises its own
+    error ("the underlying connection is closed") with the real cause as its context."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OUTAGES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """PostgreSQL or Redis out of reach (restarting, down, overloaded): fail fast with 503.
 
@@ -96,6 +123,8 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    if _caused_by_outage(exc):
+        return handle_unavailable(request, exc)
     # The path and the exception type are enough to find the bug; bodies may hold personal data.
     log.error(
         "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc
@@ -108,14 +137,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: handle_validation,
     HTTPException: handle_http,
     asyncpg.PostgresError: handle_database,
-    # Outages rather than bugs: the server is gone, restarting, refusing or too slow. In the
-    # API, sockets are only opened to PostgreSQL and Redis, so an OSError is one of theirs.
-    asyncpg.PostgresConnectionError: handle_unavailable,
-    asyncpg.OperatorInterventionError: handle_unavailable,  # shutdown, starting up, cancelled
-    asyncpg.InsufficientResourcesError: handle_unavailable,  # too many connections
-    OSError: handle_unavailable,
-    TimeoutError: handle_unavailable,
-    RedisConnectionError: handle_unavailable,
-    RedisTimeoutError: handle_unavailable,
+    **dict.fromkeys(OUTAGES, handle_unavailable),
     Exception: handle_unexpected,
 }

@@ -160,12 +160,19 @@ async def take_for_offer(
 
 
 async def draw_public_moments(conn: Connection, cooldown: timedelta, window: timedelta) -> int:
-    """Give each newly quarantined unit its random moment after the cooldown."""
+    """Give each newly quarantined unit its random moment after the cooldown.
+
+    Units locked right then are left for the next run (never waited for: no deadlock with
+    bookings); the moment counts from ``quarantined_at`` either way.
+    """
     status = await conn.execute(
         """
-        update slot
-           set public_at = quarantined_at + $1::interval + random() * $2::interval
-         where quarantined > 0 and public_at is null
+        update slot s
+           set public_at = s.quarantined_at + $1::interval + random() * $2::interval
+          from (select location_id, starts_at from slot
+                 where quarantined > 0 and public_at is null
+                   for update skip locked) new
+         where s.location_id = new.location_id and s.starts_at = new.starts_at
         """,
         cooldown, window,
     )  # fmt: skip
@@ -173,7 +180,11 @@ async def draw_public_moments(conn: Connection, cooldown: timedelta, window: tim
 
 
 async def release_due(conn: Connection, now: datetime) -> int:
-    """Free the places whose moment has come (or whose time has passed); skips busy units."""
+    """Free the places whose moment has come (or whose time has passed).
+
+    A unit locked by a booking or a regeneration is skipped, never waited for (no deadlock
+    with them), and released by the next run a quarter minute later.
+    """
     released: int = await conn.fetchval(
         """
         with due as (

@@ -193,15 +193,21 @@ async def end_entry(conn: Connection, entry_id: int, status: str, *, was: tuple[
 
 
 async def expire_stale(conn: Connection, now: datetime, today: date) -> int:
-    """Unconfirmed entries past their window and waiting ones past their last day lapse."""
+    """Unconfirmed entries past their window and waiting ones past their last day lapse.
+
+    Entries busy right then (being confirmed, offered to) are left for the next run.
+    """
     expired: int = await conn.fetchval(
         """
         with gone as (
-            update waitlist_entry
+            update waitlist_entry w
                set status = 'expired', confirm_until = null, email = null,
                    citizen_name = null, personal_data_erased_at = now()
-             where (status = 'pending' and confirm_until <= $1)
-                or (status = 'active' and latest_day < $2)
+              from (select id from waitlist_entry
+                     where (status = 'pending' and confirm_until <= $1)
+                        or (status = 'active' and latest_day < $2)
+                       for update skip locked) stale
+             where w.id = stale.id
             returning 1
         )
         select count(*) from gone

@@ -14,11 +14,12 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from booking.api.app import create_app
+from booking.api.errors import EXCEPTION_HANDLERS
 from booking.api.security import CONTENT_SECURITY_POLICY, HSTS
 from booking.demo import seed_demo
 from booking.embedded import free_port
@@ -358,3 +359,18 @@ async def test_an_unreachable_redis_makes_staff_sign_in_a_503_not_a_500(
             json={"email": "lea@example.org", "password": "a long and secret passphrase"},
         )
     assert error(answer, 503) == "unavailable"
+
+
+async def test_an_error_while_cleaning_up_after_a_lost_connection_is_the_outage() -> None:
+    """asyncpg's "the underlying connection is closed" from a transaction's exit, raised
+    while a query's connection was being terminated (seen in the PostgreSQL restart test)."""
+
+    @get("/fails", sync_to_thread=False)
+    def fails() -> None:
+        closed = asyncpg.InterfaceError("the underlying connection is closed")
+        closed.__context__ = asyncpg.ConnectionDoesNotExistError("connection was closed")
+        raise closed
+
+    app = Litestar([fails], exception_handlers=EXCEPTION_HANDLERS, logging_config=None)
+    async with AsyncTestClient(app=app) as client:
+        assert error(await client.get("/fails"), 503) == "unavailable"

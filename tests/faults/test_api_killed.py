@@ -44,7 +44,7 @@ async def test_a_killed_api_leaves_every_booking_whole_or_absent(
             async def some_answered() -> bool:
                 return sum(a.status is not None for a in attempts) >= KILL_AFTER_ANSWERS
 
-            await wait_for(some_answered, 30)
+            await wait_for(some_answered, 90)
             server.kill()
             await asyncio.gather(*storm)
     finally:
@@ -83,7 +83,7 @@ async def test_a_killed_api_leaves_every_booking_whole_or_absent(
                 unsent = await db.fetchval("select count(*) from outbox where sent_at is null")
                 return bool(unsent == 0)
 
-            await wait_for(all_sent, 60)
+            await wait_for(all_sent, 180)
         finally:
             assert worker.terminate() == 0
     expected = {r["message_id"] for r in await db.fetch("select message_id from outbox")}

@@ -43,7 +43,7 @@ async def test_sigterm_lets_a_slow_booking_finish_before_the_api_exits(
                 )  # fmt: skip
                 booking = asyncio.create_task(Attempt(0, start).send(http))
 
-                await wait_for(lambda: lock_waiters(database_url), 10)
+                await wait_for(lambda: lock_waiters(database_url), 30)
                 server.process.send_signal(signal.SIGTERM)
                 await asyncio.sleep(DRAINING_SECONDS)
                 assert server.process.poll() is None, "the API quit with a request in flight"
@@ -84,7 +84,7 @@ async def test_sigterm_lets_the_worker_finish_the_mail_it_is_sending(
             service_env(database_url, redis_url, smtp_port=str(inbox.port)), tmp_path
         )
         try:
-            await wait_for(inbox.in_conversation, 30)
+            await wait_for(inbox.in_conversation, 90)
             worker.process.send_signal(signal.SIGTERM)
             assert worker.process.wait(30) == 0, worker.log_text()
         finally:

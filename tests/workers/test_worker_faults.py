@@ -4,53 +4,19 @@ that was already recorded as sent."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import asyncpg
-import msgspec
-import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from booking.demo import seed_demo
-from booking.embedded import EmbeddedRedis, free_port
-from booking.settings import Settings
+from booking.embedded import EmbeddedRedis
+from tests.processes import Inbox, service_env, start_worker, wait_for
 from tests.reliability import record
 
 MESSAGES = 40
-
-
-class SlowInbox:
-    """A real SMTP server that takes a while per message, like a busy relay."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[str] = []
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        await asyncio.sleep(0.4)
-        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        self.received.append(str(parsed["Message-ID"]))
-        return "250 accepted"
-
-
-@pytest.fixture
-def inbox() -> Iterator[SlowInbox]:
-    box = SlowInbox()
-    box._controller.start()
-    yield box
-    box._controller.stop()
 
 
 async def queue_confirmations(db: asyncpg.Connection) -> None:
@@ -86,39 +52,13 @@ async def queue_confirmations(db: asyncpg.Connection) -> None:
         )
 
 
-def start_worker(
-    settings: Settings, smtp_port: int, *, output: bool = False
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BOOKING_DATABASE_URL": settings.database_url,
-        "BOOKING_REDIS_URL": settings.redis_url,
-        "BOOKING_SMTP_PORT": str(smtp_port),
-        "BOOKING_SECRET_KEY": settings.secret_key,
-        "BOOKING_OUTBOX_LEASE_SECONDS": "2",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "booking", "worker"],
-        env=env,
-        stdout=subprocess.PIPE if output else subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-
-
-async def wait_for(condition: object, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert callable(condition)
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
-    settings: Settings, db: asyncpg.Connection, inbox: SlowInbox, redis: object
+    database_url: str, redis_url: str, db: asyncpg.Connection, redis: object, tmp_path: Path
 ) -> None:
     await queue_confirmations(db)
+    inbox = Inbox(delay=0.4)
+    inbox.__enter__()
+    env = service_env(database_url, redis_url, smtp_port=str(inbox.port), outbox_lease_seconds="2")
 
     async def some_sent() -> bool:
         return len(inbox.received) >= 5
@@ -127,12 +67,11 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
         unsent = await db.fetchval("select count(*) from outbox where sent_at is null")
         return bool(unsent == 0)
 
-    first = start_worker(settings, inbox.port)
+    first = start_worker(env, tmp_path / "first")
     try:
-        await wait_for(some_sent, 60)
+        await wait_for(some_sent, 180)
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
+        first.kill()
     recorded = {
         r["message_id"]
         for r in await db.fetch("select message_id from outbox where sent_at is not null")
@@ -142,12 +81,12 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
     await asyncio.sleep(
         2.5
     )  # the dead worker's leases run out; the new one's first sweep sees them
-    second = start_worker(settings, inbox.port)
+    second = start_worker(env, tmp_path / "second")
     try:
-        await wait_for(all_recorded, 60)
+        await wait_for(all_recorded, 180)
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+        second.terminate()
+        inbox.__exit__()
     counts = Counter(inbox.received)
     expected = {f"<m{n}@test.local>" for n in range(MESSAGES)}
     assert set(counts) == expected  # nothing lost
@@ -163,22 +102,15 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
 
 
 async def test_a_worker_that_loses_redis_exits_for_its_supervisor(
-    settings: Settings, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
     own = EmbeddedRedis(tmp_path / "redis", persist=False)
-    worker = start_worker(
-        msgspec.structs.replace(settings, redis_url=own.url()), free_port(), output=True
-    )
+    worker = start_worker(service_env(database_url, own.url()), tmp_path / "worker")
     try:
         await asyncio.sleep(3)
-        assert worker.poll() is None
+        assert worker.process.poll() is None
     finally:
         own.stop()
-    output, _ = worker.communicate(timeout=60)
-    assert worker.returncode == 2
-    assert (
-        output.decode()
-        .strip()
-        .splitlines()[-1]
-        .startswith("booking: error: lost the queue (Redis)")
-    )
+    assert worker.process.wait(60) == 2
+    last_line = worker.log_text().strip().splitlines()[-1]
+    assert last_line.startswith("booking: error: lost the queue (Redis)")
