@@ -17,6 +17,7 @@ from booking.api.admin_desks import DeskController
 from booking.api.admin_devices import DeviceController
 from booking.api.admin_hours import ClosureController, GridController, OpeningRuleController
 from booking.api.admin_locations import LocationController
+from booking.api.admin_outbox import OutboxController
 from booking.api.admin_services import OfferController, ServiceController
 from booking.api.admin_statistics import StatisticsController
 from booking.api.admin_users import UserController
@@ -43,6 +44,7 @@ admin_router = Router(
         DeskController,
         AuditController,
         CitizenDataController,
+        OutboxController,
     ],
     guards=[staff_area(Role.ADMIN)],
     security=SECURITY,

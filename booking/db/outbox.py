@@ -148,9 +148,10 @@ async def location_messages(
 
 
 async def retry_failed(conn: Connection, location_id: int, outbox_id: int, now: datetime) -> bool:
+    """Due again; the attempt count stays, so the next job id is new (see workers/enqueue)."""
     status = await conn.execute(
         """
-        update outbox o set failed_at = null, not_before = $3, attempts = 0
+        update outbox o set failed_at = null, not_before = $3
           from appointment a
          where o.id = $2 and a.id = o.appointment_id and a.location_id = $1
            and o.failed_at is not null

@@ -277,3 +277,31 @@ async def test_two_workers_on_one_outbox_send_each_message_once(
     await asyncio.gather(run_worker(mail_settings, clock), run_worker(mail_settings, clock))
     assert sorted(inbox.ids()) == sorted(set(inbox.ids()))
     assert len(inbox.messages) == len(starts)
+
+
+async def test_admins_see_a_refused_mail_and_can_send_it_again(
+    client: AsyncTestClient[Litestar],
+    mail_settings: Settings,
+    clock: FixedClock,
+    inbox: Inbox,
+    staff_token: Any,
+) -> None:
+    inbox.refuse = "erika@example.org"
+    booked = (await client.post("/api/v1/appointments", json=BOOKING)).json()
+    await run_worker(mail_settings, clock)
+    admin = {"Authorization": f"Bearer {await staff_token('location_admin', ['mitte'])}"}
+    failed = (await client.get("/api/v1/admin/locations/mitte/outbox", headers=admin)).json()
+    assert [(m["kind"], m["appointment"]) for m in failed] == [("confirmation", booked["code"])]
+    assert "550" in failed[0]["last_error"]
+    other = {"Authorization": f"Bearer {await staff_token('location_admin', ['nord'])}"}
+    refused = await client.get("/api/v1/admin/locations/mitte/outbox", headers=other)
+    assert refused.status_code == 403
+    inbox.refuse = ""
+    retry = await client.post(
+        f"/api/v1/admin/locations/mitte/outbox/{failed[0]['id']}/retry", headers=admin
+    )
+    assert retry.status_code == 204
+    await run_worker(mail_settings, clock)
+    assert len(inbox.messages) == 1
+    again = (await client.get("/api/v1/admin/locations/mitte/outbox", headers=admin)).json()
+    assert again == []
