@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-from redis.asyncio import Redis
 
 from booking.demo import seed_demo
-from booking.embedded import free_port
+from booking.embedded import EmbeddedRedis, free_port
 from booking.mailsink import MailSink
 from tests.browser.support import CHROMIUM_ARGS, Site, chromium_path
 from tests.conftest import create_database, drop_database
@@ -31,20 +30,21 @@ _clients = itertools.count(1)
 
 @pytest.fixture(scope="session")
 async def site(
-    server_url: str, template_name: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    server_url: str, template_name: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
+    """The site lives for the whole session, so it gets a Redis of its own: its worker must
+    never take jobs that other tests queue on the shared test Redis."""
     url = await create_database(server_url, template_name)
     conn = await asyncpg.connect(url)
     try:
         await seed_demo(conn, datetime.now(UTC))
     finally:
         await conn.close()
-    redis: Redis = Redis.from_url(redis_url)
-    await redis.flushdb()
     folder = tmp_path_factory.mktemp("site")
+    redis = EmbeddedRedis(folder / "redis", persist=False)
     sink = MailSink(folder / "mail", free_port())
     sink.start()
-    env = service_env(url, redis_url, smtp_port=str(sink.port), public_url=PUBLIC_URL)
+    env = service_env(url, redis.url(), smtp_port=str(sink.port), public_url=PUBLIC_URL)
     serve = start_serve(env, folder)
     worker = start_worker(env, folder)
     try:
@@ -54,8 +54,7 @@ async def site(
         worker.terminate()
         serve.terminate()
         sink.stop()
-        await redis.flushdb()
-        await redis.aclose()
+        redis.stop()
         await drop_database(server_url, url)
 
 
