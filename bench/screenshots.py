@@ -1,4 +1,4 @@
-"""``make screenshots``: every citizen page at phone and desktop width, for a design review.
+"""``make screenshots``: every page at phone and desktop width, for a design review.
 
 Starts ``booking dev`` on a fresh data folder (embedded PostgreSQL and Redis, the demo
 catalogue, the mail sink), walks through the pages in Chromium as a citizen would, and writes
@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -123,6 +123,11 @@ class Shot:
         self.taken += 1
 
 
+# Each area's walk through its pages, in this order, one browser context each.
+Journey = Callable[[Page, Path, str, "Shot"], None]
+JOURNEYS: tuple[Journey, ...] = (citizen_journey,)
+
+
 def main() -> None:
     executable = chromium_path()
     if executable is None:
@@ -135,12 +140,16 @@ def main() -> None:
     ):
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         for size, (width, height) in SIZES.items():
-            context = browser.new_context(base_url=url, viewport={"width": width, "height": height})
-            shot = Shot(context.new_page(), size)
-            address = f"screenshots-{size}@example.org"
-            citizen_journey(shot.page, Path(folder) / "mail", address, shot)
-            context.close()
-            print(f"{shot.taken} pages at {size} width ({width}x{height})")
+            taken = 0
+            for number, journey in enumerate(JOURNEYS):
+                viewport = {"width": width, "height": height}
+                context = browser.new_context(base_url=url, viewport=viewport)  # type: ignore[arg-type]
+                shot = Shot(context.new_page(), size)
+                address = f"screenshots-{number}-{size}@example.org"
+                journey(shot.page, Path(folder) / "mail", address, shot)
+                context.close()
+                taken += shot.taken
+            print(f"{taken} pages at {size} width ({width}x{height})")
         browser.close()
     print(f"screenshots in {OUT}")
 

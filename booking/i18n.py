@@ -1,11 +1,13 @@
 """The pages' two languages: gettext catalogues and Babel formats, wired into Jinja.
 
 English is the source language of every message in the templates and the page modules;
-German, the default of every page, comes from ``frontend/locale/de/LC_MESSAGES/messages.po``.
-The ``.po`` file is compiled in memory when the app is created, so running needs no build
-step; ``tests/unit/test_i18n.py`` fails when a message lacks its German translation.
-Update the catalogue with ``pybabel extract -F babel.cfg -o /tmp/messages.pot . &&
-pybabel update -i /tmp/messages.pot -d frontend/locale``.
+German, the default of every page, comes from the ``.po`` files in
+``frontend/locale/de/LC_MESSAGES/``: one per area of pages (citizen, staff, kiosk, ...), so
+the areas' catalogues change independently; they are merged into one catalogue. The files are
+compiled in memory when the app is created, so running needs no build step;
+``tests/unit/test_i18n.py`` fails when a message lacks its German translation or is
+translated in two files. ``pybabel extract -F babel.cfg -o /tmp/messages.pot .`` lists every
+message; add new ones to the file of their area.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeGuard
 
 from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
@@ -43,12 +46,21 @@ def N_(message: str) -> str:  # noqa: N802 - the name gettext's extractors look 
     return message
 
 
+def read_catalogue(locale_dir: Path, language: Language) -> Catalog:
+    """Every area's ``.po`` file of one language, merged."""
+    merged = Catalog(locale=language)
+    for path in sorted((locale_dir / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po, locale=language):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 def load_catalogues(locale_dir: Path) -> Catalogues:
     def compiled(language: Language) -> gettext.GNUTranslations:
-        with (locale_dir / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-            catalogue = read_po(po, locale=language)
         mo = BytesIO()
-        write_mo(mo, catalogue)
+        write_mo(mo, read_catalogue(locale_dir, language))
         mo.seek(0)
         return gettext.GNUTranslations(mo)
 

@@ -9,7 +9,9 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from booking.mailsink import list_mail, read_mail
@@ -109,3 +111,25 @@ async def book(
     await page.get_by_role("button", name="Termin verbindlich buchen").click()
     await expect(page).to_have_url(re.compile(r"/termin/[A-Z0-9]+/gebucht\?token="))
     return (await page.locator(".code--large").inner_text()).strip()
+
+
+SERIOUS = frozenset({"serious", "critical"})
+
+
+class Audit:
+    """axe-core over each page visited; serious and critical findings collect in ``found``."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.axe = Axe()
+        self.found: list[str] = []
+        self.pages = 0
+
+    async def check(self, name: str) -> None:
+        results = await self.axe.run(self.page)
+        violations: list[dict[str, Any]] = results.response["violations"]
+        self.pages += 1
+        for v in violations:
+            if v["impact"] in SERIOUS:
+                targets = [node["target"] for node in v["nodes"]][:3]
+                self.found.append(f"{name}: {v['id']} ({v['impact']}) {v['help']} at {targets}")

@@ -7,15 +7,12 @@ all findings are reported together.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
-from tests.browser.support import Site, link_in
+from tests.browser.support import Audit, Site, link_in
 
-SERIOUS = frozenset({"serious", "critical"})
 WORDS = {
     "de": {"continue": "Weiter", "book": "Termin verbindlich buchen", "manage": "Termin verwalten",
            "move": "Termin verschieben", "cancel": "Termin absagen", "confirm": "Bitte bestätigen"},
@@ -23,23 +20,6 @@ WORDS = {
            "manage": "Manage your appointment", "move": "Choose another time",
            "cancel": "Cancel appointment", "confirm": "Please confirm"},
 }  # fmt: skip
-
-
-class Audit:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.axe = Axe()
-        self.found: list[str] = []
-        self.pages = 0
-
-    async def check(self, name: str) -> None:
-        results = await self.axe.run(self.page)
-        violations: list[dict[str, Any]] = results.response["violations"]
-        self.pages += 1
-        for v in violations:
-            if v["impact"] in SERIOUS:
-                targets = [node["target"] for node in v["nodes"]][:3]
-                self.found.append(f"{name}: {v['id']} ({v['impact']}) {v['help']} at {targets}")
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from booking.i18n import formatted
+from booking.i18n import formatted, read_catalogue
 from booking.resources import frontend_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +28,7 @@ def _extracted() -> set[str | tuple[str, ...]]:
 
 
 def test_the_german_catalogue_covers_every_message_with_its_placeholders() -> None:
-    with (frontend_dir() / "locale" / "de" / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalogue = read_po(po, locale="de")
+    catalogue = read_catalogue(frontend_dir() / "locale", "de")
     messages = _extracted()
     assert len(messages) > 100  # the extraction found the templates and page modules
     problems = []
@@ -48,6 +47,19 @@ def test_the_german_catalogue_covers_every_message_with_its_placeholders() -> No
     stale = {_singular(m.id) for m in catalogue if m.id} - {_singular(m) for m in messages}
     problems += [f"no longer used: {m!r}" for m in sorted(stale, key=str)]
     assert not problems, "\n".join(problems)
+
+
+def test_each_message_is_translated_in_one_area_file_only() -> None:
+    seen: dict[str, str] = {}
+    twice = []
+    for path in sorted((frontend_dir() / "locale" / "de" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po, locale="de"):
+                key = _singular(message.id)
+                if key and key in seen:
+                    twice.append(f"{key!r} in {seen[key]} and {path.name}")
+                seen.setdefault(key, path.name)
+    assert not twice, "\n".join(twice)
 
 
 def test_dates_read_naturally_in_both_languages() -> None:
