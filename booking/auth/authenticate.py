@@ -28,6 +28,9 @@ from booking.tokens import token_hash
 Connection = ASGIConnection[Any, Any, Any, Any]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Route option of the web pages, whose forms carry a CSRF form token that Litestar's CSRF
+# middleware has checked before any handler or guard runs (booking/pages/__init__.py).
+FORM_CSRF = "form_csrf"
 _STAFF_KEY = "booking_staff"
 _DEVICE_KEY = "booking_device"
 # Our tokens are 48 characters; anything far longer is not one of them.
@@ -89,7 +92,8 @@ async def _authenticate_staff(connection: Connection) -> Staff:
     if account is None or not account.active or account.session_version != session.version:
         await sessions.delete(session_id)
         raise Unauthorized("Your session has ended; please sign in again.")
-    if connection.scope.get("method", "GET") not in _SAFE_METHODS:
+    method = connection.scope.get("method", "GET")
+    if method not in _SAFE_METHODS and not connection.route_handler.opt.get(FORM_CSRF):
         check_csrf(connection, session.csrf_token)
     return Staff.of(account, session)
 

@@ -1,21 +1,28 @@
-"""The citizen's web pages: server-rendered, working without JavaScript, German and English.
+"""The web pages: server-rendered, working without JavaScript, German and English.
 
-One router holds them, with its own CSRF protection (Litestar's double-submit cookie, only
-on these paths, so the JSON API and the staff session are untouched), HTML error pages and
-``Cache-Control: no-store`` (pages carry manage tokens and personal data).
+Every page router gets the same frame from ``page_router``: its own CSRF protection
+(Litestar's double-submit cookie with a form field, only on page paths, so the JSON API is
+untouched), HTML error pages and ``Cache-Control: no-store`` (pages carry manage tokens and
+personal data). Staff pages sign in with the API's session cookie; their forms prove
+themselves through this form token instead of the API's ``X-CSRF-Token`` header, which a
+plain HTML form cannot send (``FORM_CSRF`` tells ``booking.auth.authenticate`` so).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
+from typing import Any
 
 from litestar import Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ControllerRouterHandler
 
+from booking.auth.authenticate import FORM_CSRF
 from booking.pages.citizen import CitizenPages
 from booking.pages.errors import PAGE_EXCEPTION_HANDLERS
 from booking.pages.manage import ManagePages
@@ -24,7 +31,10 @@ from booking.settings import Settings
 CSRF_COOKIE = "citizen_csrf"
 
 
-def pages_router(settings: Settings) -> Router:
+def page_router(
+    settings: Settings, path: str, handlers: Sequence[ControllerRouterHandler], **extra: Any
+) -> Router:
+    """A router of pages; ``extra`` goes to the Router (guards, dependencies, ...)."""
     csrf = CSRFConfig(
         # A key of its own: the form token never doubles as any other secret.
         secret=hmac.new(settings.secret_key.encode(), b"page forms", hashlib.sha256).hexdigest(),
@@ -34,10 +44,17 @@ def pages_router(settings: Settings) -> Router:
         cookie_samesite="lax",
     )
     return Router(
-        path="/",
-        route_handlers=[CitizenPages, ManagePages],
+        path=path,
+        route_handlers=handlers,
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         cache_control=CacheControlHeader(no_store=True),
         include_in_schema=False,
+        opt={FORM_CSRF: True},
+        **extra,
     )
+
+
+def pages_router(settings: Settings) -> Router:
+    """The citizen's pages."""
+    return page_router(settings, "/", [CitizenPages, ManagePages])
