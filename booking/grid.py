@@ -48,7 +48,7 @@ async def regenerate_location_grid(conn: Connection, location_id: int, now: date
         )
         if unit.starts_at >= now
     ]
-    # New opening hours go to the waitlist first, like freed capacity (docs/ARCHITECTURE.md).
+    # New opening hours go to the waitlist first, like freed capacity (docs/design/waitlist.md).
     waiting = await quarantine.anyone_waiting(conn, location_id)
     changes = await q.apply_grid(
         conn, location_id, wanted, now, until, hold_back_at=now if waiting else None

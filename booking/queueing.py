@@ -1,6 +1,6 @@
 """Use cases of the in-office queue: tickets, check-in, desks calling, the board, call-ahead.
 
-The order (docs/ARCHITECTURE.md, "The in-office queue"): a desk gets today's waiting ticket
+The order (docs/design/queue.md): a desk gets today's waiting ticket
 with the earliest ``priority_at`` among the services it serves, the lower id first among
 equals. A walk-in's ``priority_at`` is when it was issued, a checked-in appointment's its
 booked start, and a transfer keeps it. Each use case runs inside the caller's transaction

@@ -4,7 +4,7 @@ Freed capacity reaches the waitlist through the quarantine (``booking.db.quarant
 releasing an appointment where anyone waits holds its places back from the public, and
 ``allocate`` (the worker, every 15 s and after each release) offers them to matching entries,
 first come first served or by lottery per location, before releasing what nobody wanted at a
-random moment after the cooldown. See docs/ARCHITECTURE.md, "Waitlist and fair access".
+random moment after the cooldown. See docs/design/waitlist.md.
 """
 
 from __future__ import annotations

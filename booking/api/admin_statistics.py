@@ -82,7 +82,7 @@ class StatisticsController(Controller):
         to: Annotated[date, QueryParameter(description="last local day, at most 366 days on")],
         format_: Annotated[Format | None, QueryParameter(name="format")] = None,
     ) -> Response[StatisticsOut | bytes]:
-        """Per local day and in total; see docs/ARCHITECTURE.md for what each figure counts."""
+        """Per local day and in total; see docs/design/statistics.md for what each figure counts."""
         location = await find_location(db, slug)
         found = await statistics.location_statistics(db, location.id, location.time_zone, from_, to)
         report = StatisticsOut(
