@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.di import Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from booking import appointments as uc
 from booking import calendar, tokens
@@ -27,16 +28,16 @@ from booking.api.dependencies import (
     UnitOfWorkDep,
 )
 from booking.api.offers import Text
+from booking.api.owner import OwnerDep, provide_owner
 from booking.appointments import Booking, BookingRequest, Context, HoldRequest
 from booking.db import Connection
 from booking.db import appointments as q
 from booking.db.appointments import Hold
-from booking.errors import InvalidInput, NotFound
-from booking.ratelimit import Limit, RateLimiter
+from booking.errors import InvalidInput
+from booking.ratelimit import Limit
 from booking.settings import Settings
 
 BOOKING_LIMITS = (Limit("book", 10, 60), Limit("book-hour", 40, 3600))
-LOOKUP_LIMIT = Limit("lookup", 30, 60)
 HOLD_LIMIT = Limit("hold", 20, 60)
 
 _SLUG = msgspec.Meta(pattern="^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)
@@ -56,7 +57,6 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", max_length=255, pattern="^[\\x21-\\x7e]+$"),
 ]
-TokenQuery = Annotated[str | None, QueryParameter(name="token", max_length=200)]
 AltchaHeader = Annotated[
     str | None,
     HeaderParameter(
@@ -152,16 +152,6 @@ def _hold_out(hold: Hold) -> HoldOut:
     return HoldOut(hold.id, hold.starts_at, hold.ends_at, hold.expires_at, hold.extended)
 
 
-def presented_token(request: Request[Any, Any, Any], token: str | None) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    found = value.strip() if scheme.lower() == "bearer" else token
-    if not found:
-        # Same answer as a wrong token: a code alone reveals nothing (invariant 6).
-        raise NotFound(uc.NOT_FOUND)
-    return found
-
-
 class HoldController(Controller):
     path = "/api/v1/holds"
     tags = ["booking"]  # noqa: RUF012
@@ -197,6 +187,7 @@ class HoldController(Controller):
 class AppointmentController(Controller):
     path = "/api/v1/appointments"
     tags = ["booking"]  # noqa: RUF012
+    dependencies = {"owner": Provide(provide_owner)}  # noqa: RUF012
 
     @post()
     async def create(
@@ -218,58 +209,43 @@ class AppointmentController(Controller):
 
     @get("/{code:str}")
     async def read(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> AppointmentOut:  # fmt: skip
-        secret = await _checked_lookup(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: uc.read(conn, ctx, code, secret), ctx)
+        booking = await owner.run(uc.read, code)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/confirm", status_code=200)
     async def confirm(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> AppointmentOut:  # fmt: skip
         """Double opt-in with the secret that only the email carries."""
-        secret = await _checked_lookup(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: uc.confirm(conn, ctx, code, secret), ctx)
+        booking = await owner.run(uc.confirm, code)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/cancel", status_code=200)
     async def cancel(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> AppointmentOut:  # fmt: skip
-        secret = await _checked_lookup(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: uc.cancel(conn, ctx, code, secret), ctx)
+        booking = await owner.run(uc.cancel, code)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/{code:str}/reschedule", status_code=200)
     async def reschedule(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code],
-        data: JSONBody[RescheduleIn], uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep,
-        limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], data: JSONBody[RescheduleIn], owner: OwnerDep,
+        settings: SettingsDep,
     ) -> AppointmentOut:  # fmt: skip
         """Move to another free start atomically: the old time is kept if the new one fails."""
-        secret = await _checked_lookup(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(
-            lambda conn: uc.reschedule(conn, ctx, code, secret, data.start), ctx
+        booking = await owner.run(
+            lambda conn, ctx, key, secret: uc.reschedule(conn, ctx, key, secret, data.start), code
         )
         return appointment_out(booking, settings, with_secret=False)
 
     @get("/{code:str}/calendar.ics", media_type="text/calendar; charset=utf-8")
     async def ics(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> Response[bytes]:  # fmt: skip
-        secret = await _checked_lookup(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: uc.read(conn, ctx, code, secret), ctx)
-        body = calendar.invitation(booking, settings, ctx.now, method=None)
+        booking = await owner.run(uc.read, code)
+        body = calendar.invitation(booking, settings, owner.ctx.now, method=None)
         name = f"termin-{booking.appointment.code}.ics"
         return Response(
             body,
@@ -304,13 +280,6 @@ async def book_once(
 def hold_client_key(settings: Settings, client: str) -> str:
     """Who owns a hold (one live hold per client), without storing the address."""
     return hashlib.sha256(f"{settings.secret_key}\0{client}".encode()).hexdigest()
-
-
-async def _checked_lookup(
-    request: Request[Any, Any, Any], settings: Settings, limiter: RateLimiter, token: str | None
-) -> str:
-    await limiter.hit(LOOKUP_LIMIT, client_address(request, settings))
-    return presented_token(request, token)
 
 
 async def _replay(

@@ -14,13 +14,13 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 
 from booking import appointments as booking_uc
 from booking import notifications
 from booking import waitlist as uc
 from booking.api.appointments import (
-    LOOKUP_LIMIT,
     AltchaHeader,
     AppointmentOut,
     Code,
@@ -29,9 +29,7 @@ from booking.api.appointments import (
     Name,
     Services,
     Slug,
-    TokenQuery,
     appointment_out,
-    presented_token,
 )
 from booking.api.client import client_address
 from booking.api.dependencies import (
@@ -43,8 +41,9 @@ from booking.api.dependencies import (
     UnitOfWorkDep,
 )
 from booking.api.offers import Text
+from booking.api.owner import OwnerDep, provide_owner
 from booking.appointments import Context
-from booking.ratelimit import Limit, RateLimiter
+from booking.ratelimit import Limit
 from booking.settings import Settings
 from booking.waitlist import EntryView, JoinRequest
 
@@ -140,16 +139,10 @@ def _out(view: EntryView, settings: Settings) -> WaitlistOut:
     )
 
 
-async def _secret(
-    request: Request[Any, Any, Any], settings: Settings, limiter: RateLimiter, token: str | None
-) -> str:
-    await limiter.hit(LOOKUP_LIMIT, client_address(request, settings))
-    return presented_token(request, token)
-
-
 class WaitlistController(Controller):
     path = "/api/v1/waitlist"
     tags = ["waitlist"]  # noqa: RUF012 - Litestar reads a plain class attribute
+    dependencies = {"owner": Provide(provide_owner)}  # noqa: RUF012
 
     @get(cache=FRESH_SECONDS, cache_control=CacheControlHeader(max_age=FRESH_SECONDS, public=True))
     async def overview(
@@ -204,52 +197,36 @@ class WaitlistController(Controller):
 
     @get("/{entry_id:str}")
     async def read(
-        self, *, request: Request[Any, Any, Any], entry_id: FromPath[EntryId], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, entry_id: FromPath[EntryId], owner: OwnerDep, settings: SettingsDep
     ) -> WaitlistOut:  # fmt: skip
-        secret = await _secret(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        return _out(await uow.run(lambda conn: uc.read(conn, ctx, entry_id, secret), ctx), settings)
+        return _out(await owner.run(uc.read, entry_id), settings)
 
     @post("/{entry_id:str}/confirm", status_code=200)
     async def confirm(
-        self, *, request: Request[Any, Any, Any], entry_id: FromPath[EntryId], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, entry_id: FromPath[EntryId], owner: OwnerDep, settings: SettingsDep
     ) -> WaitlistOut:  # fmt: skip
         """Double opt-in with the secret that only the email carries."""
-        secret = await _secret(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        view = await uow.run(lambda conn: uc.confirm(conn, ctx, entry_id, secret), ctx)
-        return _out(view, settings)
+        return _out(await owner.run(uc.confirm, entry_id), settings)
 
     @delete("/{entry_id:str}")
     async def leave(
-        self, *, request: Request[Any, Any, Any], entry_id: FromPath[EntryId], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, entry_id: FromPath[EntryId], owner: OwnerDep, settings: SettingsDep
     ) -> None:  # fmt: skip
         """Leave the waitlist (an open offer goes on to the next entry); 204, also when left."""
-        secret = await _secret(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        await uow.run(lambda conn: uc.leave(conn, ctx, entry_id, secret), ctx)
+        await owner.run(uc.leave, entry_id)
 
     @post("/offers/{code:str}/accept", status_code=200)
     async def accept(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> AppointmentOut:  # fmt: skip
         """Take the offered time (the offer mail's secret): booked, with the usual confirmation."""
-        secret = await _secret(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: booking_uc.confirm(conn, ctx, code, secret), ctx)
+        booking = await owner.run(booking_uc.confirm, code)
         return appointment_out(booking, settings, with_secret=False)
 
     @post("/offers/{code:str}/decline", status_code=200)
     async def decline(
-        self, *, request: Request[Any, Any, Any], code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, token: TokenQuery = None,
+        self, *, code: FromPath[Code], owner: OwnerDep, settings: SettingsDep
     ) -> AppointmentOut:  # fmt: skip
         """Turn the offered time down (its manage secret): it goes to the next entry."""
-        secret = await _secret(request, settings, limiter, token)
-        ctx = Context(settings, clock.now())
-        booking = await uow.run(lambda conn: booking_uc.decline_offer(conn, ctx, code, secret), ctx)
+        booking = await owner.run(booking_uc.decline_offer, code)
         return appointment_out(booking, settings, with_secret=False)

@@ -19,9 +19,10 @@ from litestar.response import Redirect, Template
 
 from booking import appointments as uc
 from booking import tokens
-from booking.api.appointments import LOOKUP_LIMIT, Code
+from booking.api.appointments import Code
 from booking.api.client import client_address
 from booking.api.dependencies import ClockDep, LimiterDep, SettingsDep, UnitOfWorkDep
+from booking.api.owner import LOOKUP_LIMIT
 from booking.api.unit_of_work import UnitOfWork
 from booking.appointments import ACTIVE, Booking, Context
 from booking.db import Connection
