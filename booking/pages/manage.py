@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import segno
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, Template
 
 from booking import appointments as uc
@@ -34,8 +35,6 @@ from booking.i18n import N_, Language
 from booking.pages import forms
 from booking.pages.month import TimeChoice, time_choice
 from booking.pages.rendering import Params, language, page, url
-from booking.ratelimit import RateLimiter
-from booking.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -134,9 +133,10 @@ class _Access(msgspec.Struct, frozen=True):
     lang: Language
 
 
-async def _access(
-    request: AnyRequest, code: str, settings: Settings, now: datetime, limiter: RateLimiter
-) -> _Access:
+async def provide_access(
+    *, request: AnyRequest, code: FromPath[Code], settings: SettingsDep, clock: ClockDep,
+    limiter: LimiterDep,
+) -> _Access:  # fmt: skip
     """The API's lookup limit, and the token from the query (GET) or the form (POST)."""
     await limiter.hit(LOOKUP_LIMIT, client_address(request, settings))
     if request.method == "POST":
@@ -145,7 +145,7 @@ async def _access(
         token = request.query_params.get("token")
     if not token or len(str(token)) > 200:
         raise NotFound(uc.NOT_FOUND)  # same answer as a wrong token (invariant 6)
-    ctx = Context(settings, now)
+    ctx = Context(settings, clock.now())
     return _Access(tokens.normalise_code(code), str(token), ctx, language(request))
 
 
@@ -159,43 +159,39 @@ async def _read(
     return await uow.run(work, access.ctx)
 
 
+AccessDep = NamedDependency[SkipValidation[_Access]]
+
+
 class ManagePages(Controller):
     path = "/termin"
     include_in_schema = False
+    dependencies = {"access": Provide(provide_access)}  # noqa: RUF012
 
     @get("/{code:str}")
     async def manage(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         view = await _read(uow, access)
         moved = request.query_params.get("geaendert") == "1"
         return page(request, "citizen/manage.html", {"a": view, "moved": moved})
 
     @get("/{code:str}/gebucht")
     async def booked(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """Where booking and confirming lead: the code, its QR code and the calendar links."""
-        access = await _access(request, code, settings, clock.now(), limiter)
         return page(request, "citizen/booked.html", {"a": await _read(uow, access)})
 
     @get("/{code:str}/absagen")
     async def cancel_page(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         return page(request, "citizen/cancel.html", {"a": await _read(uow, access)})
 
     @post("/{code:str}/absagen")
     async def cancel(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         try:
             booking = await uow.run(
                 lambda conn: uc.cancel(conn, access.ctx, access.code, access.token), access.ctx
@@ -211,10 +207,8 @@ class ManagePages(Controller):
 
     @get("/{code:str}/verschieben")
     async def reschedule_page(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         params = request.query_params
         view, choice = await _reschedule_choice(
             uow, access, forms.optional_month(params), forms.optional_date(params, "day")
@@ -223,10 +217,8 @@ class ManagePages(Controller):
 
     @post("/{code:str}/verschieben")
     async def reschedule(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         start = forms.optional_start(await request.form())
         problem, status = N_("Choose a time."), 422
         if start is not None:
@@ -246,20 +238,16 @@ class ManagePages(Controller):
 
     @get("/{code:str}/bestaetigen")
     async def confirm_page(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """Double opt-in: this page shows; only its button confirms."""
-        access = await _access(request, code, settings, clock.now(), limiter)
         view = await _read(uow, access, "confirm")
         return page(request, "citizen/confirm.html", {"a": view, "token": access.token})
 
     @post("/{code:str}/bestaetigen")
     async def confirm(
-        self, *, request: AnyRequest, code: FromPath[Code], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
-        access = await _access(request, code, settings, clock.now(), limiter)
         try:
             booking = await uow.run(
                 lambda conn: uc.confirm(conn, access.ctx, access.code, access.token), access.ctx
