@@ -20,6 +20,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from bench.shots_admin import admin_journey
+from bench.shots_devices import devices_journey
+from bench.shots_join import join_journey
+from bench.shots_staff import staff_journey
+from bench.shots_waitlist import waitlist_journey
 from booking.embedded import free_port
 from booking.mailsink import list_mail, read_mail
 from tests.browser.support import CHROMIUM_ARGS, chromium_path, link_in
@@ -125,7 +130,14 @@ class Shot:
 
 # Each area's walk through its pages, in this order, one browser context each.
 Journey = Callable[[Page, Path, str, "Shot"], None]
-JOURNEYS: tuple[Journey, ...] = (citizen_journey,)
+JOURNEYS: tuple[Journey, ...] = (
+    citizen_journey,
+    devices_journey,
+    staff_journey,
+    waitlist_journey,
+    join_journey,
+    admin_journey,
+)
 
 
 def main() -> None:

@@ -169,6 +169,25 @@ async def location_statistics(
     )
 
 
+class HourWait(msgspec.Struct, frozen=True):
+    """Waits of the tickets issued in one local hour of the day, over a range of days."""
+
+    hour: int
+    waiting_minutes: Durations
+
+
+async def waiting_by_hour(
+    conn: Connection, location_id: int, time_zone: str, first: date, last: date
+) -> list[HourWait]:
+    """Every hour that had a ticket, in order: when in the day people wait longest."""
+    check_range(first, last)
+    found = await q.ticket_times_by_hour(conn, location_id, time_zone, first, last)
+    return [
+        HourWait(hour, Durations(t.waited, _minutes(t.wait_median), _minutes(t.wait_p90)))
+        for hour, t in sorted(found.items())
+    ]
+
+
 def estimate_wait(queue: QueueNow) -> CurrentWait:
     """How long someone joining the queue now would wait, roughly.
 
@@ -204,18 +223,26 @@ def previous_month(today: date) -> tuple[date, date]:
     return last.replace(day=1), last
 
 
+def appointments_due(counts: AppointmentCounts) -> int:
+    """The appointments no-shows count against: completed, no-show, checked in."""
+    return counts.completed + counts.no_show + counts.checked_in
+
+
+def no_show_rate(counts: AppointmentCounts) -> float | None:
+    return _ratio(counts.no_show, appointments_due(counts))
+
+
 def month_figures(
     first: date, last: date, counts: AppointmentCounts, times: TicketTimes
 ) -> MonthFigures:
-    """No-shows count against the appointments that were due: completed, no-show, checked in."""
-    due = counts.completed + counts.no_show + counts.checked_in
+    due = appointments_due(counts)
     return MonthFigures(
         first_day=first,
         last_day=last,
         waited=times.waited,
         median_wait_minutes=_minutes(times.wait_median),
         appointments_due=due,
-        no_show_rate=_ratio(counts.no_show, due),
+        no_show_rate=no_show_rate(counts),
     )
 
 

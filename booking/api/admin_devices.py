@@ -15,8 +15,10 @@ from litestar.params import FromPath, JSONBody
 from booking.api.admin_common import Name, find_location
 from booking.api.dependencies import ClockDep, Transaction
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import DeviceKind, Role
+from booking.auth.principals import DeviceKind, Role, Staff
 from booking.auth.tokens import register_device, revoke_device
+from booking.clock import Clock
+from booking.db import Connection
 from booking.db import devices as q
 from booking.db.devices import Device
 from booking.errors import NotFound
@@ -47,6 +49,18 @@ def _out(device: Device) -> DeviceOut:
     return msgspec.convert(device, DeviceOut, from_attributes=True)
 
 
+async def register(db: Connection, staff: Staff, slug: str, data: DeviceIn) -> tuple[Device, str]:
+    """Shared by the API and the admin pages: the device and its token, shown this once."""
+    location = await find_location(db, slug)
+    return await register_device(db, staff.actor, location.id, data.kind.value, data.name)
+
+
+async def revoke(db: Connection, clock: Clock, staff: Staff, slug: str, device_id: int) -> None:
+    location = await find_location(db, slug)
+    if await revoke_device(db, staff.actor, location.id, device_id, clock.now()) is None:
+        raise NotFound("This location has no device with that id.")
+
+
 class DeviceController(Controller):
     path = "/locations/{slug:str}/devices"
     guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
@@ -60,10 +74,7 @@ class DeviceController(Controller):
     async def register(
         self, db: Transaction, staff: CurrentStaff, slug: FromPath[str], data: JSONBody[DeviceIn]
     ) -> RegisteredDeviceOut:
-        location = await find_location(db, slug)
-        device, token = await register_device(
-            db, staff.actor, location.id, data.kind.value, data.name
-        )
+        device, token = await register(db, staff, slug, data)
         return RegisteredDeviceOut(**msgspec.structs.asdict(_out(device)), token=token)
 
     @delete("/{device_id:int}")
@@ -75,6 +86,4 @@ class DeviceController(Controller):
         slug: FromPath[str],
         device_id: FromPath[int],
     ) -> None:
-        location = await find_location(db, slug)
-        if await revoke_device(db, staff.actor, location.id, device_id, clock.now()) is None:
-            raise NotFound("This location has no device with that id.")
+        await revoke(db, clock, staff, slug, device_id)

@@ -28,7 +28,9 @@ from booking.api.admin_common import (
 )
 from booking.api.dependencies import ClockDep, Transaction
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import Role
+from booking.auth.principals import Role, Staff
+from booking.clock import Clock
+from booking.db import Connection
 from booking.db import catalogue as q
 from booking.db.audit import record
 from booking.db.catalogue import Closure, NewClosure, NewOpeningRule, OpeningRule
@@ -164,6 +166,49 @@ def _check_no_overlap(
                 raise InvalidInput(f"{_describe(rule)} {message}.", [FieldProblem(field, message)])
 
 
+async def replace_week(
+    db: Connection, clock: Clock, staff: Staff, slug: str, data: Sequence[OpeningRuleIn]
+) -> WeekChange:
+    """Shared by the API and the admin pages, so both check and record a week alike."""
+    if len(data) > _MAX_RULES:
+        raise InvalidInput.field("body", f"at most {_MAX_RULES} rules")
+    where = [f"[{index}]." for index in range(len(data))]
+    rules = [_new_rule(item, prefix) for item, prefix in zip(data, where, strict=True)]
+    _check_no_overlap(rules, [], where)
+    location = await locked_location(db, slug)
+    await q.delete_opening_rules(db, location.id)
+    stored = await q.insert_opening_rules(db, location.id, rules)
+    await record(
+        db, staff.actor, "opening_rule.replace", "location", location.id, location.id,
+        {"rules": len(stored)},
+    )  # fmt: skip
+    report = await regenerate(db, location, clock)
+    ordered = sorted(stored, key=lambda r: (r.weekday, r.opens_at, r.valid_from, r.id))
+    return WeekChange([_rule_out(rule) for rule in ordered], report)
+
+
+async def add_closure(
+    db: Connection, clock: Clock, staff: Staff, slug: str, data: ClosureIn
+) -> ClosureChange:
+    if data.last_day < data.first_day:
+        raise InvalidInput.field("last_day", "must not be before first_day")
+    location = await locked_location(db, slug)
+    closure = NewClosure(data.first_day, data.last_day, data.reason_de, data.reason_en)
+    [stored] = await q.insert_closures(db, location.id, [closure])
+    await record(db, staff.actor, "closure.create", "closure", stored.id, location.id)
+    return ClosureChange(_closure_out(stored), await regenerate(db, location, clock))
+
+
+async def remove_closure(
+    db: Connection, clock: Clock, staff: Staff, slug: str, closure_id: int
+) -> GridChange:
+    location = await locked_location(db, slug)
+    if not await q.delete_closure(db, location.id, closure_id):
+        raise NotFound("This location has no closure with that id.")
+    await record(db, staff.actor, "closure.delete", "closure", closure_id, location.id)
+    return GridChange(await regenerate(db, location, clock))
+
+
 class OpeningRuleController(Controller):
     path = "/locations/{slug:str}/opening-rules"
     guards = [requires(Role.LOCATION_ADMIN, location="slug")]  # noqa: RUF012
@@ -195,21 +240,7 @@ class OpeningRuleController(Controller):
         data: JSONBody[list[OpeningRuleIn]],
     ) -> WeekChange:
         """The whole set of rules at once, so a new week never passes through a mixed state."""
-        if len(data) > _MAX_RULES:
-            raise InvalidInput.field("body", f"at most {_MAX_RULES} rules")
-        where = [f"[{index}]." for index in range(len(data))]
-        rules = [_new_rule(item, prefix) for item, prefix in zip(data, where, strict=True)]
-        _check_no_overlap(rules, [], where)
-        location = await locked_location(db, slug)
-        await q.delete_opening_rules(db, location.id)
-        stored = await q.insert_opening_rules(db, location.id, rules)
-        await record(
-            db, staff.actor, "opening_rule.replace", "location", location.id, location.id,
-            {"rules": len(stored)},
-        )  # fmt: skip
-        report = await regenerate(db, location, clock)
-        ordered = sorted(stored, key=lambda r: (r.weekday, r.opens_at, r.valid_from, r.id))
-        return WeekChange([_rule_out(rule) for rule in ordered], report)
+        return await replace_week(db, clock, staff, slug, data)
 
     @delete("/{rule_id:int}", status_code=200)
     async def remove_rule(
@@ -237,24 +268,14 @@ class ClosureController(Controller):
         self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
         data: JSONBody[ClosureIn],
     ) -> ClosureChange:  # fmt: skip
-        if data.last_day < data.first_day:
-            raise InvalidInput.field("last_day", "must not be before first_day")
-        location = await locked_location(db, slug)
-        closure = NewClosure(data.first_day, data.last_day, data.reason_de, data.reason_en)
-        [stored] = await q.insert_closures(db, location.id, [closure])
-        await record(db, staff.actor, "closure.create", "closure", stored.id, location.id)
-        return ClosureChange(_closure_out(stored), await regenerate(db, location, clock))
+        return await add_closure(db, clock, staff, slug, data)
 
     @delete("/{closure_id:int}", status_code=200)
     async def remove_closure(
         self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
         closure_id: FromPath[int],
     ) -> GridChange:  # fmt: skip
-        location = await locked_location(db, slug)
-        if not await q.delete_closure(db, location.id, closure_id):
-            raise NotFound("This location has no closure with that id.")
-        await record(db, staff.actor, "closure.delete", "closure", closure_id, location.id)
-        return GridChange(await regenerate(db, location, clock))
+        return await remove_closure(db, clock, staff, slug, closure_id)
 
 
 class GridController(Controller):

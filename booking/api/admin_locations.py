@@ -23,7 +23,9 @@ from booking.api.admin_common import (
 )
 from booking.api.dependencies import ClockDep, Transaction
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import Role
+from booking.auth.principals import Role, Staff
+from booking.clock import Clock
+from booking.db import Connection
 from booking.db import catalogue as q
 from booking.db.audit import record
 from booking.db.catalogue import Location, NewLocation
@@ -100,6 +102,34 @@ def _out(location: Location) -> LocationOut:
     return msgspec.convert(location, LocationOut, from_attributes=True)
 
 
+async def create_location(db: Connection, staff: Staff, data: LocationIn) -> Location:
+    """Shared by the API and the admin pages."""
+    # No opening rules yet, so there is no grid to build.
+    fields = given(data)
+    if "time_zone" in fields:
+        check_time_zone(fields["time_zone"])
+    location = await q.insert_location(db, NewLocation(**fields))
+    await record(db, staff.actor, "location.create", "location", location.id, location.id)
+    return location
+
+
+async def update_location(
+    db: Connection, clock: Clock, staff: Staff, slug: str, data: LocationPatch
+) -> tuple[Location, GridOut | None]:
+    """The changed location, and the grid report when the change moved the grid."""
+    fields = given(data)
+    if "time_zone" in fields:
+        check_time_zone(fields["time_zone"])
+    current = await locked_location(db, slug)
+    updated = await q.update_location(db, msgspec.structs.replace(current, **fields))
+    await record(
+        db, staff.actor, "location.update", "location", updated.id, updated.id,
+        {"fields": sorted(fields)},
+    )  # fmt: skip
+    moved = any(getattr(updated, name) != getattr(current, name) for name in _GRID_FIELDS)
+    return updated, await regenerate(db, updated, clock) if moved else None
+
+
 class LocationController(Controller):
     path = "/locations"
 
@@ -112,29 +142,12 @@ class LocationController(Controller):
     async def create_location(
         self, db: Transaction, staff: CurrentStaff, data: JSONBody[LocationIn]
     ) -> LocationOut:
-        # No opening rules yet, so there is no grid to build.
-        fields = given(data)
-        if "time_zone" in fields:
-            check_time_zone(fields["time_zone"])
-        location = await q.insert_location(db, NewLocation(**fields))
-        await record(db, staff.actor, "location.create", "location", location.id, location.id)
-        return _out(location)
+        return _out(await create_location(db, staff, data))
 
     @patch("/{slug:str}", guards=[requires(Role.LOCATION_ADMIN, location="slug")])
     async def update_location(
         self, db: Transaction, clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
         data: JSONBody[LocationPatch],
     ) -> LocationChange:  # fmt: skip
-        fields = given(data)
-        if "time_zone" in fields:
-            check_time_zone(fields["time_zone"])
-        current = await locked_location(db, slug)
-        updated = await q.update_location(db, msgspec.structs.replace(current, **fields))
-        await record(
-            db, staff.actor, "location.update", "location", updated.id, updated.id,
-            {"fields": sorted(fields)},
-        )  # fmt: skip
-        moved = any(getattr(updated, name) != getattr(current, name) for name in _GRID_FIELDS)
-        return LocationChange(
-            _out(updated), await regenerate(db, updated, clock) if moved else None
-        )
+        updated, report = await update_location(db, clock, staff, slug, data)
+        return LocationChange(_out(updated), report)

@@ -13,7 +13,8 @@ from booking.api.admin_common import find_location
 from booking.api.dependencies import ClockDep, Transaction
 from booking.auth.guards import requires
 from booking.auth.principals import Role
-from booking.db import outbox
+from booking.clock import Clock
+from booking.db import Connection, outbox
 from booking.errors import NotFound
 
 
@@ -26,6 +27,13 @@ class MessageOut(msgspec.Struct, frozen=True):
     created_at: datetime
     next_attempt: datetime
     failed_at: datetime | None
+
+
+async def retry(db: Connection, clock: Clock, slug: str, message_id: int) -> None:
+    """Shared by the API and the admin pages."""
+    location = await find_location(db, slug)
+    if not await outbox.retry_failed(db, location.id, message_id, clock.now()):
+        raise NotFound("No failed message with this id at this location.")
 
 
 class OutboxController(Controller):
@@ -63,6 +71,4 @@ class OutboxController(Controller):
         self, db: Transaction, clock: ClockDep, slug: FromPath[str], message_id: FromPath[int]
     ) -> None:
         """After the address was corrected or the relay fixed; the sweep sends it."""
-        location = await find_location(db, slug)
-        if not await outbox.retry_failed(db, location.id, message_id, clock.now()):
-            raise NotFound("No failed message with this id at this location.")
+        await retry(db, clock, slug, message_id)

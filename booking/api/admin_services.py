@@ -24,7 +24,7 @@ from booking.api.admin_common import (
 )
 from booking.api.dependencies import Transaction
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import Role
+from booking.auth.principals import Role, Staff
 from booking.db import Connection
 from booking.db import catalogue as q
 from booking.db.audit import record
@@ -112,6 +112,46 @@ async def _service_id(db: Connection, slug: str) -> int:
     return found
 
 
+async def create_service(db: Connection, staff: Staff, data: ServiceIn) -> Service:
+    """Shared by the API and the admin pages, as are the functions below."""
+    service = await q.insert_service(db, NewService(**given(data)))
+    await record(db, staff.actor, "service.create", "service", service.id, None)
+    return service
+
+
+async def update_service(db: Connection, staff: Staff, slug: str, data: ServicePatch) -> Service:
+    current = await q.lock_service(db, slug)
+    if current is None:
+        raise NotFound("No such service.")
+    fields = given(data)
+    merged = await q.update_service(db, msgspec.structs.replace(current, **fields))
+    await record(
+        db, staff.actor, "service.update", "service", merged.id, None,
+        {"fields": sorted(fields)},
+    )  # fmt: skip
+    return merged
+
+
+async def set_offer(
+    db: Connection, staff: Staff, slug: str, service_slug: str, data: OfferIn
+) -> LocationService:
+    location = await find_location(db, slug)
+    service_id = await _service_id(db, service_slug)
+    offer = await q.set_location_service(
+        db, location.id, service_id, data.duration_minutes, data.bookable_online
+    )
+    await record(db, staff.actor, "offer.set", "service", service_id, location.id)
+    return offer
+
+
+async def remove_offer(db: Connection, staff: Staff, slug: str, service_slug: str) -> None:
+    location = await find_location(db, slug)
+    service_id = await _service_id(db, service_slug)
+    if not await q.delete_location_service(db, location.id, service_id):
+        raise NotFound("This location does not offer that service.")
+    await record(db, staff.actor, "offer.remove", "service", service_id, location.id)
+
+
 class ServiceController(Controller):
     path = "/services"
 
@@ -123,25 +163,14 @@ class ServiceController(Controller):
     async def create_service(
         self, db: Transaction, staff: CurrentStaff, data: JSONBody[ServiceIn]
     ) -> ServiceOut:
-        service = await q.insert_service(db, NewService(**given(data)))
-        await record(db, staff.actor, "service.create", "service", service.id, None)
-        return _service_out(service)
+        return _service_out(await create_service(db, staff, data))
 
     @patch("/{slug:str}", guards=[requires(Role.ADMIN)])
     async def update_service(
         self, db: Transaction, staff: CurrentStaff, slug: FromPath[str],
         data: JSONBody[ServicePatch],
     ) -> ServiceOut:  # fmt: skip
-        current = await q.lock_service(db, slug)
-        if current is None:
-            raise NotFound("No such service.")
-        fields = given(data)
-        merged = await q.update_service(db, msgspec.structs.replace(current, **fields))
-        await record(
-            db, staff.actor, "service.update", "service", merged.id, None,
-            {"fields": sorted(fields)},
-        )  # fmt: skip
-        return _service_out(merged)
+        return _service_out(await update_service(db, staff, slug, data))
 
 
 class OfferController(Controller):
@@ -164,21 +193,11 @@ class OfferController(Controller):
         service_slug: FromPath[str],
         data: JSONBody[OfferIn],
     ) -> OfferOut:
-        location = await find_location(db, slug)
-        service_id = await _service_id(db, service_slug)
-        offer = await q.set_location_service(
-            db, location.id, service_id, data.duration_minutes, data.bookable_online
-        )
-        await record(db, staff.actor, "offer.set", "service", service_id, location.id)
-        return _offer_out(offer)
+        return _offer_out(await set_offer(db, staff, slug, service_slug, data))
 
     @delete("/{service_slug:str}")
     async def remove_offer(
         self, db: Transaction, staff: CurrentStaff, slug: FromPath[str],
         service_slug: FromPath[str],
     ) -> None:  # fmt: skip
-        location = await find_location(db, slug)
-        service_id = await _service_id(db, service_slug)
-        if not await q.delete_location_service(db, location.id, service_id):
-            raise NotFound("This location does not offer that service.")
-        await record(db, staff.actor, "offer.remove", "service", service_id, location.id)
+        await remove_offer(db, staff, slug, service_slug)

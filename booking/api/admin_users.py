@@ -20,7 +20,8 @@ from booking.api.dependencies import Transaction
 from booking.auth import accounts, passwords
 from booking.auth.accounts import EMAIL_PATTERN, AccountChange, normalise_email
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import Role
+from booking.auth.principals import Role, Staff
+from booking.db import Connection
 from booking.db.staff import NewAccount, StaffAccount
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
@@ -88,6 +89,27 @@ def _out(account: StaffAccount) -> UserOut:
     )
 
 
+async def create_user(db: Connection, staff: Staff, data: UserIn) -> StaffAccount:
+    """Shared by the API and the admin pages, as is ``update_user``."""
+    new = NewAccount(
+        email=normalise_email(data.email),
+        display_name=data.display_name,
+        role=data.role.value,
+        password_hash=(
+            None if data.password is None
+            else await passwords.hash_password_async(data.password)
+        ),
+    )  # fmt: skip
+    return await accounts.create_account(db, staff, new, data.locations)
+
+
+async def update_user(db: Connection, staff: Staff, user_id: int, data: UserPatch) -> StaffAccount:
+    change = AccountChange(**given(data))
+    if change.email is not None:
+        change = msgspec.structs.replace(change, email=normalise_email(change.email))
+    return await accounts.change_account(db, staff, user_id, change)
+
+
 class UserController(Controller):
     path = "/users"
     guards = [requires(Role.LOCATION_ADMIN)]  # noqa: RUF012 - Litestar's layered attribute
@@ -111,16 +133,7 @@ class UserController(Controller):
     async def create_user(
         self, db: Transaction, staff: CurrentStaff, data: JSONBody[UserIn]
     ) -> UserOut:
-        new = NewAccount(
-            email=normalise_email(data.email),
-            display_name=data.display_name,
-            role=data.role.value,
-            password_hash=(
-                None if data.password is None
-                else await passwords.hash_password_async(data.password)
-            ),
-        )  # fmt: skip
-        return _out(await accounts.create_account(db, staff, new, data.locations))
+        return _out(await create_user(db, staff, data))
 
     @get("/{user_id:int}")
     async def get_user(
@@ -133,10 +146,7 @@ class UserController(Controller):
         self, db: Transaction, staff: CurrentStaff, user_id: FromPath[int],
         data: JSONBody[UserPatch],
     ) -> UserOut:  # fmt: skip
-        change = AccountChange(**given(data))
-        if change.email is not None:
-            change = msgspec.structs.replace(change, email=normalise_email(change.email))
-        return _out(await accounts.change_account(db, staff, user_id, change))
+        return _out(await update_user(db, staff, user_id, data))
 
     @post("/{user_id:int}/password", status_code=200)
     async def reset_password(

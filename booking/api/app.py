@@ -50,6 +50,10 @@ from booking.db.pool import create_pool
 from booking.events import CallBroker
 from booking.i18n import install_translations
 from booking.pages import pages_router
+from booking.pages.admin import admin_pages_router
+from booking.pages.devices import devices_router
+from booking.pages.staff import staff_pages_router
+from booking.pages.ticket import ticket_pages_router
 from booking.pow import ProofOfWork
 from booking.ratelimit import RateLimiter
 from booking.redis_client import create_redis
@@ -103,6 +107,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         PrometheusController,
         create_static_files_router(path="/static", directories=[frontend_dir() / "static"]),
         pages_router(settings),
+        staff_pages_router(settings),
+        ticket_pages_router(settings),
+        devices_router(settings),
+        admin_pages_router(settings),
     ]
     if settings.dev_mode:
         handlers.append(DevMailController)

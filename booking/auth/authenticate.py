@@ -107,15 +107,45 @@ def check_csrf(connection: Connection, expected: str) -> None:
         )
 
 
+# A device signed in on its pages (booking/pages/device_signin.py) carries this cookie: a
+# reference to its token, never the token. It is read only on page routes, which the pages'
+# CSRF middleware protects, so the JSON API stays bearer-only and needs no new CSRF rule.
+DEVICE_COOKIE = "booking_device"
+
+
+def device_cookie_value(secret_key: str, token: str) -> str:
+    """The token's hash, signed: useless as a bearer token, and unforgeable from a leaked hash."""
+    digest = token_hash(token).hex()
+    return f"{digest}.{_device_mac(secret_key, digest)}"
+
+
+def _device_mac(secret_key: str, digest: str) -> str:
+    key = hmac.new(secret_key.encode(), b"device cookie", "sha256").digest()
+    return hmac.new(key, digest.encode(), "sha256").hexdigest()
+
+
+def _device_cookie_hash(connection: Connection) -> bytes | None:
+    if not connection.route_handler.opt.get(FORM_CSRF):
+        return None
+    digest, _, mac = connection.cookies.get(DEVICE_COOKIE, "").partition(".")
+    secret_key: str = connection.app.state.settings.secret_key
+    expected = _device_mac(secret_key, digest).encode()
+    if not hmac.compare_digest(mac.encode(), expected):
+        return None
+    return bytes.fromhex(digest)  # hex: we signed it
+
+
 async def current_device(connection: Connection) -> Device:
-    """The device whose unrevoked token came with the request, or 401."""
+    """The device whose unrevoked token came with the request (or, on its pages, whose
+    signed cookie did), or 401. The database is asked every time: revoking ends access."""
     cached: Device | None = connection.state.get(_DEVICE_KEY)
     if cached is None:
         token = bearer_token(connection)
-        if token is None:
+        digest = token_hash(token) if token is not None else _device_cookie_hash(connection)
+        if digest is None:
             raise Unauthorized("Devices send their token as: Authorization: Bearer <token>.")
         async with db_pool(connection).acquire() as conn:
-            cached = await device_q.device_by_token(conn, token_hash(token))
+            cached = await device_q.device_by_token(conn, digest)
         if cached is None:
             raise Unauthorized("This device token is unknown or revoked.")
         connection.state[_DEVICE_KEY] = cached

@@ -133,19 +133,11 @@ async def appointment_counts(
     return _per_day(rows, AppointmentCounts)
 
 
-async def ticket_times(
-    conn: Connection, location_id: int, time_zone: str, first: date, last: date
-) -> PerDay[TicketTimes]:
-    """Waits and service times of the tickets issued on each local day.
-
-    A wait runs from issue to the call; for a checked-in appointment it starts no earlier
-    than the booked start (coming early is not waiting), and a call before the booked start
-    is no wait at all. Tickets never called have no wait; never finished, no service time.
-    """
-    rows = await conn.fetch(
-        """
+# Ticket waits and service times per bucket: a local day, or an hour of the local day.
+# ``{bucket}`` is one of the two constants below, never input.
+_TICKET_TIMES = """
         with t as (
-            select (t.issued_at at time zone $2)::date as day,
+            select {bucket},
                    t.appointment_id is null as walk_in,
                    -- greatest() skips nulls: so walk-ins (no appointment) wait from issue,
                    -- and an uncalled ticket would wait 0 without the case.
@@ -162,7 +154,7 @@ async def ticket_times(
                and t.issued_at >= $3::date::timestamp at time zone $2
                and t.issued_at < ($4::date + 1)::timestamp at time zone $2
         )
-        select day,
+        select {key},
                count(*) filter (where walk_in)::int as walk_ins,
                count(wait)::int as waited,
                percentile_cont(0.5) within group (order by wait) as wait_median,
@@ -171,14 +163,39 @@ async def ticket_times(
                percentile_cont(0.5) within group (order by service) as service_median,
                percentile_cont(0.9) within group (order by service) as service_p90
           from t
-         group by grouping sets ((day), ())
-        """,
-        location_id,
-        time_zone,
-        first,
-        last,
-    )
+         group by grouping sets (({key}), ())
+        """
+_BY_DAY = _TICKET_TIMES.format(bucket="(t.issued_at at time zone $2)::date as day", key="day")
+_BY_HOUR = _TICKET_TIMES.format(
+    bucket="extract(hour from t.issued_at at time zone $2)::int as hour", key="hour"
+)
+
+
+async def ticket_times(
+    conn: Connection, location_id: int, time_zone: str, first: date, last: date
+) -> PerDay[TicketTimes]:
+    """Waits and service times of the tickets issued on each local day.
+
+    A wait runs from issue to the call; for a checked-in appointment it starts no earlier
+    than the booked start (coming early is not waiting), and a call before the booked start
+    is no wait at all. Tickets never called have no wait; never finished, no service time.
+    """
+    rows = await conn.fetch(_BY_DAY, location_id, time_zone, first, last)
     return _per_day(rows, TicketTimes)
+
+
+async def ticket_times_by_hour(
+    conn: Connection, location_id: int, time_zone: str, first: date, last: date
+) -> dict[int, TicketTimes]:
+    """As ``ticket_times``, per local hour of issue (0-23) over the whole range."""
+    rows = await conn.fetch(_BY_HOUR, location_id, time_zone, first, last)
+    found = {}
+    for row in rows:
+        fields = dict(row)
+        hour = fields.pop("hour")
+        if hour is not None:
+            found[hour] = TicketTimes(**fields)
+    return found
 
 
 async def slot_use(

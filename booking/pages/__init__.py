@@ -25,7 +25,11 @@ from litestar.types import ControllerRouterHandler
 from booking.auth.authenticate import FORM_CSRF
 from booking.pages.citizen import CitizenPages
 from booking.pages.errors import PAGE_EXCEPTION_HANDLERS
+from booking.pages.join import JoinPages
+from booking.pages.location import LocationPages
 from booking.pages.manage import ManagePages
+from booking.pages.waitlist import WaitlistPages
+from booking.pages.waitlist_offer import OfferPages
 from booking.settings import Settings
 
 CSRF_COOKIE = "citizen_csrf"
@@ -57,4 +61,8 @@ def page_router(
 
 def pages_router(settings: Settings) -> Router:
     """The citizen's pages."""
-    return page_router(settings, "/", [CitizenPages, ManagePages])
+    return page_router(
+        settings,
+        "/",
+        [CitizenPages, ManagePages, WaitlistPages, OfferPages, LocationPages, JoinPages],
+    )

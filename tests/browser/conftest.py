@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from booking.demo import seed_demo
+from booking.demo import seed_demo, seed_demo_access
 from booking.embedded import EmbeddedRedis, free_port
 from booking.mailsink import MailSink
 from tests.browser.support import CHROMIUM_ARGS, Site, chromium_path
@@ -38,6 +38,7 @@ async def site(
     conn = await asyncpg.connect(url)
     try:
         await seed_demo(conn, datetime.now(UTC))
+        await seed_demo_access(conn)  # the demo logins and device tokens
     finally:
         await conn.close()
     folder = tmp_path_factory.mktemp("site")
@@ -48,7 +49,7 @@ async def site(
     serve = start_serve(env, folder)
     worker = start_worker(env, folder)
     try:
-        yield Site(url=serve.url, public_url=PUBLIC_URL, mail=sink.folder)
+        yield Site(url=serve.url, public_url=PUBLIC_URL, mail=sink.folder, database=url)
         assert not serve.errors(), "\n".join(serve.errors())
     finally:
         worker.terminate()

@@ -35,6 +35,8 @@ class Site:
     url: str
     public_url: str
     mail: Path
+    # The site's database, for a test that must set up what no page can (an appointment now).
+    database: str = ""
 
     def local(self, link: str) -> str:
         """A link from a mail, pointed at the test server."""
