@@ -218,7 +218,7 @@ async def _free_start(
     )
 
 
-async def _owned(
+async def owned_entry(
     conn: Connection, settings: Settings, public_id: str, token: str, purpose: tokens.Purpose
 ) -> Entry:
     """The entry if the token is its own; one answer for a wrong id or token."""
@@ -241,12 +241,12 @@ async def view(conn: Connection, entry: Entry) -> EntryView:
 
 
 async def read(conn: Connection, ctx: Context, public_id: str, token: str) -> EntryView:
-    return await view(conn, await _owned(conn, ctx.settings, public_id, token, "manage"))
+    return await view(conn, await owned_entry(conn, ctx.settings, public_id, token, "manage"))
 
 
 async def confirm(conn: Connection, ctx: Context, public_id: str, token: str) -> EntryView:
     """Double opt-in: only the secret from the email puts the entry on the waitlist."""
-    entry = await _owned(conn, ctx.settings, public_id, token, "confirm")
+    entry = await owned_entry(conn, ctx.settings, public_id, token, "confirm")
     if entry.status in {"active", "offered", "fulfilled"}:
         return await view(conn, entry)  # a second click changes nothing
     if (
@@ -265,7 +265,7 @@ async def confirm(conn: Connection, ctx: Context, public_id: str, token: str) ->
 
 async def leave(conn: Connection, ctx: Context, public_id: str, token: str) -> None:
     """Off the list, and an open offer goes on to the next entry; leaving twice is fine."""
-    entry = await _owned(conn, ctx.settings, public_id, token, "manage")
+    entry = await owned_entry(conn, ctx.settings, public_id, token, "manage")
     if entry.status == "offered":
         code = await q.open_offer_code(conn, entry.id)
         if code is not None:

@@ -35,7 +35,7 @@ from booking.settings import Settings
 
 _OIDC_PATH = CALLBACK_PATH.rsplit("/", 1)[0]
 # Only paths on this site: "//evil.example" would leave it (open redirect).
-_RETURN_TO = re.compile(r"/(?![/\\])[^\s\\]{0,500}")
+LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\]{0,500}")
 
 
 class LoginIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -116,7 +116,7 @@ class AuthController(Controller):
         return_to: Annotated[str, QueryParameter(max_length=500)] = "/staff",
     ) -> Redirect:
         """Off to the identity provider; back at ``return_to`` (a path here) once signed in."""
-        if not _RETURN_TO.fullmatch(return_to):
+        if not LOCAL_PATH.fullmatch(return_to):
             raise InvalidInput.field("return_to", "must be a path on this site, such as /staff")
         started = await _oidc(request).begin(return_to)
         return Redirect(

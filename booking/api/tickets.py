@@ -119,7 +119,7 @@ def ticket_out(found: TicketStatus, settings: Settings) -> TicketOut:
     )
 
 
-def _checked(public_id: str) -> str:
+def checked_public_id(public_id: str) -> str:
     """Anything that cannot be a ticket's id is no ticket: 404 without asking the database."""
     if not _PUBLIC_ID.fullmatch(public_id):
         raise NotFound("No such ticket.")
@@ -135,7 +135,7 @@ class TicketController(Controller):
         self, db: Transaction, settings: SettingsDep, clock: ClockDep, public_id: FromPath[str]
     ) -> TicketOut:
         """Position, estimated wait, and the desk once the ticket is called."""
-        found = await queueing.ticket_status(db, clock.now(), _checked(public_id))
+        found = await queueing.ticket_status(db, clock.now(), checked_public_id(public_id))
         return ticket_out(found, settings)
 
     @post("/tickets/{public_id:str}/call-ahead", status_code=200)
@@ -147,7 +147,7 @@ class TicketController(Controller):
         """One mail when the turn comes close; the address is erased when the ticket ends."""
         await limiter.hit(CALL_AHEAD_LIMIT, client_address(request, settings))
         ctx = Context(settings, clock.now())
-        ticket_id, wish = _checked(public_id), data.wish()
+        ticket_id, wish = checked_public_id(public_id), data.wish()
         found = await uow.run(lambda conn: queueing.ask_call_ahead(conn, ctx, ticket_id, wish), ctx)
         return ticket_out(found, settings)
 

@@ -45,7 +45,7 @@ class Contact(msgspec.Struct, frozen=True):
     phone: str = ""
 
 
-def _checked(value: object, kind: Any, field: str) -> Any:
+def checked(value: object, kind: Any, field: str) -> Any:
     """``value`` as the API's type ``kind``; a 422 naming the field otherwise."""
     try:
         return msgspec.convert(value, kind)
@@ -54,24 +54,24 @@ def _checked(value: object, kind: Any, field: str) -> Any:
 
 
 def services(fields: Fields) -> list[str]:
-    found: list[str] = _checked(fields.getall("service", []), Services, "service")
+    found: list[str] = checked(fields.getall("service", []), Services, "service")
     return found
 
 
 def location(fields: Fields) -> str:
-    found: str = _checked(fields.get("location", ""), Slug, "location")
+    found: str = checked(fields.get("location", ""), Slug, "location")
     return found
 
 
 def optional_date(fields: Fields, name: str) -> date | None:
     raw = fields.get(name)
-    found: date | None = _checked(raw, date, name) if raw else None
+    found: date | None = checked(raw, date, name) if raw else None
     return found
 
 
 def optional_month(fields: Fields) -> date | None:
     raw = fields.get("month")
-    found: date | None = _checked(f"{raw}-01", date, "month") if raw else None
+    found: date | None = checked(f"{raw}-01", date, "month") if raw else None
     return found
 
 
@@ -79,7 +79,7 @@ def optional_start(fields: Fields) -> datetime | None:
     raw = fields.get("start")
     if not raw:
         return None
-    start: datetime = _checked(raw, datetime, "start")
+    start: datetime = checked(raw, datetime, "start")
     if start.tzinfo is None:
         raise InvalidInput.field("start", "needs a time zone")
     return start
@@ -94,7 +94,7 @@ def selection(fields: Fields) -> Selection:
         location=location(fields),
         services=services(fields),
         start=start,
-        hold=_checked(hold, uuid.UUID, "hold") if hold else None,
+        hold=checked(hold, uuid.UUID, "hold") if hold else None,
     )
 
 

@@ -14,27 +14,26 @@ from zoneinfo import ZoneInfo
 import msgspec
 import segno
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, SkipValidation
+from litestar.di import Provide
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from booking import appointments as uc
 from booking import tokens
 from booking.api.appointments import Code
-from booking.api.client import client_address
 from booking.api.dependencies import ClockDep, LimiterDep, SettingsDep, UnitOfWorkDep
-from booking.api.owner import LOOKUP_LIMIT
 from booking.api.unit_of_work import UnitOfWork
 from booking.appointments import ACTIVE, Booking, Context
 from booking.db import Connection
 from booking.db import appointments as q
 from booking.db.appointments import BookedService
 from booking.db.offers import SetLocation
-from booking.errors import Conflict, NotFound
+from booking.errors import Conflict
 from booking.i18n import N_, Language
 from booking.pages import forms
+from booking.pages.link_secret import MailLink, MailLinkDep, mail_link
 from booking.pages.month import TimeChoice, time_choice
-from booking.pages.rendering import Params, language, page, url
+from booking.pages.rendering import Params, page, url
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -101,7 +100,7 @@ def qr_data_uri(code: str) -> str:
     return str(segno.make_qr(code, error="m").svg_data_uri(scale=6, border=4))
 
 
-async def _view(
+async def appointment_view(
     conn: Connection, ctx: Context, booking: Booking, lang: Language
 ) -> AppointmentView:
     a, location = booking.appointment, booking.location
@@ -124,140 +123,120 @@ async def _view(
     )
 
 
-class _Access(msgspec.Struct, frozen=True):
-    """What every page here needs: the code, the presented secret, the time and the language."""
-
-    code: str
-    token: str
-    ctx: Context
-    lang: Language
-
-
-async def provide_access(
+async def provide_link(
     *, request: AnyRequest, code: FromPath[Code], settings: SettingsDep, clock: ClockDep,
     limiter: LimiterDep,
-) -> _Access:  # fmt: skip
-    """The API's lookup limit, and the token from the query (GET) or the form (POST)."""
-    await limiter.hit(LOOKUP_LIMIT, client_address(request, settings))
-    if request.method == "POST":
-        token = (await request.form()).get("token")
-    else:
-        token = request.query_params.get("token")
-    if not token or len(str(token)) > 200:
-        raise NotFound(uc.NOT_FOUND)  # same answer as a wrong token (invariant 6)
-    ctx = Context(settings, clock.now())
-    return _Access(tokens.normalise_code(code), str(token), ctx, language(request))
+) -> MailLink:  # fmt: skip
+    """The link of an appointment: its code, as the kiosk and the mails write it."""
+    return await mail_link(request, tokens.normalise_code(code), settings, clock.now(), limiter)
 
 
 async def _read(
-    uow: UnitOfWork, access: _Access, purpose: tokens.Purpose = "manage"
+    uow: UnitOfWork, link: MailLink, purpose: tokens.Purpose = "manage"
 ) -> AppointmentView:
     async def work(conn: Connection) -> AppointmentView:
-        booking = await uc.read(conn, access.ctx, access.code, access.token, purpose=purpose)
-        return await _view(conn, access.ctx, booking, access.lang)
+        booking = await uc.read(conn, link.ctx, link.key, link.secret, purpose=purpose)
+        return await appointment_view(conn, link.ctx, booking, link.lang)
 
-    return await uow.run(work, access.ctx)
-
-
-AccessDep = NamedDependency[SkipValidation[_Access]]
+    return await uow.run(work, link.ctx)
 
 
 class ManagePages(Controller):
     path = "/termin"
     include_in_schema = False
-    dependencies = {"access": Provide(provide_access)}  # noqa: RUF012
+    dependencies = {"link": Provide(provide_link)}  # noqa: RUF012
 
     @get("/{code:str}")
     async def manage(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        view = await _read(uow, access)
+        view = await _read(uow, link)
         moved = request.query_params.get("geaendert") == "1"
         return page(request, "citizen/manage.html", {"a": view, "moved": moved})
 
     @get("/{code:str}/gebucht")
     async def booked(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """Where booking and confirming lead: the code, its QR code and the calendar links."""
-        return page(request, "citizen/booked.html", {"a": await _read(uow, access)})
+        return page(request, "citizen/booked.html", {"a": await _read(uow, link)})
 
     @get("/{code:str}/absagen")
     async def cancel_page(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        return page(request, "citizen/cancel.html", {"a": await _read(uow, access)})
+        return page(request, "citizen/cancel.html", {"a": await _read(uow, link)})
 
     @post("/{code:str}/absagen")
     async def cancel(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
         try:
             booking = await uow.run(
-                lambda conn: uc.cancel(conn, access.ctx, access.code, access.token), access.ctx
+                lambda conn: uc.cancel(conn, link.ctx, link.key, link.secret), link.ctx
             )
         except Conflict as exc:
-            view = await _read(uow, access)
+            view = await _read(uow, link)
             return page(
                 request, "citizen/cancel.html", {"a": view, "problem": _refusal(exc)},
                 status=exc.status, switch=(f"/termin/{view.code}/absagen", [("token", view.token)]),
             )  # fmt: skip
-        target = url(f"/termin/{booking.appointment.code}", [("token", access.token)])
+        target = url(f"/termin/{booking.appointment.code}", [("token", link.secret)])
         return Redirect(target, status_code=303)
 
     @get("/{code:str}/verschieben")
     async def reschedule_page(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         params = request.query_params
         view, choice = await _reschedule_choice(
-            uow, access, forms.optional_month(params), forms.optional_date(params, "day")
+            uow, link, forms.optional_month(params), forms.optional_date(params, "day")
         )
         return _reschedule(request, view, choice, forms.optional_start(params))
 
     @post("/{code:str}/verschieben")
     async def reschedule(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
         start = forms.optional_start(await request.form())
         problem, status = N_("Choose a time."), 422
         if start is not None:
             try:
                 booking = await uow.run(
-                    lambda conn: uc.reschedule(conn, access.ctx, access.code, access.token, start),
-                    access.ctx,
+                    lambda conn: uc.reschedule(conn, link.ctx, link.key, link.secret, start),
+                    link.ctx,
                 )
             except Conflict as exc:
                 problem, status = _refusal(exc), exc.status
             else:
-                target = [("token", access.token), ("geaendert", "1")]
+                target = [("token", link.secret), ("geaendert", "1")]
                 return Redirect(url(f"/termin/{booking.appointment.code}", target), status_code=303)
         day = start.date() if start else None
-        view, choice = await _reschedule_choice(uow, access, None, day)
+        view, choice = await _reschedule_choice(uow, link, None, day)
         return _reschedule(request, view, choice, None, problem=problem, status=status)
 
     @get("/{code:str}/bestaetigen")
     async def confirm_page(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """Double opt-in: this page shows; only its button confirms."""
-        view = await _read(uow, access, "confirm")
-        return page(request, "citizen/confirm.html", {"a": view, "token": access.token})
+        view = await _read(uow, link, "confirm")
+        return page(request, "citizen/confirm.html", {"a": view, "token": link.secret})
 
     @post("/{code:str}/bestaetigen")
     async def confirm(
-        self, *, request: AnyRequest, access: AccessDep, uow: UnitOfWorkDep
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
         try:
             booking = await uow.run(
-                lambda conn: uc.confirm(conn, access.ctx, access.code, access.token), access.ctx
+                lambda conn: uc.confirm(conn, link.ctx, link.key, link.secret), link.ctx
             )
         except Conflict as exc:
-            view = await _read(uow, access, "confirm")
+            view = await _read(uow, link, "confirm")
             return page(
                 request, "citizen/confirm.html",
-                {"a": view, "token": access.token, "problem": _refusal(exc)}, status=exc.status,
-                switch=(f"/termin/{view.code}/bestaetigen", [("token", access.token)]),
+                {"a": view, "token": link.secret, "problem": _refusal(exc)}, status=exc.status,
+                switch=(f"/termin/{view.code}/bestaetigen", [("token", link.secret)]),
             )  # fmt: skip
         code = booking.appointment.code
         target = url(f"/termin/{code}/gebucht", [("token", booking.manage_token)])
@@ -274,21 +253,21 @@ def _refusal(exc: Conflict) -> str:
 
 
 async def _reschedule_choice(
-    uow: UnitOfWork, access: _Access, month: date | None, day: date | None
+    uow: UnitOfWork, link: MailLink, month: date | None, day: date | None
 ) -> tuple[AppointmentView, TimeChoice]:
     async def work(conn: Connection) -> tuple[AppointmentView, TimeChoice]:
-        booking = await uc.read(conn, access.ctx, access.code, access.token)
-        view = await _view(conn, access.ctx, booking, access.lang)
+        booking = await uc.read(conn, link.ctx, link.key, link.secret)
+        view = await appointment_view(conn, link.ctx, booking, link.lang)
         services = [s.slug for s in booking.services for _ in range(s.quantity)]
         # First the other free times of the appointment's own day.
         near = view.start.date() if month is None and day is None else day
         choice = await time_choice(
-            conn, access.ctx.now, location_slug=booking.location.slug, services=services,
+            conn, link.ctx.now, location_slug=booking.location.slug, services=services,
             month=month, day=near, exclude=view.start,
         )  # fmt: skip
         return view, choice
 
-    return await uow.run(work, access.ctx)
+    return await uow.run(work, link.ctx)
 
 
 def _reschedule(

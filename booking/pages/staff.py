@@ -29,10 +29,10 @@ from booking.db.tickets import QueueLocation
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.i18n import N_
 from booking.pages import page_router
-from booking.pages.forms import _checked
+from booking.pages.errors import STAFF_EXCEPTION_HANDLERS
+from booking.pages.forms import checked
 from booking.pages.rendering import page, url
 from booking.pages.staff_desk import DeskState, desk_state
-from booking.pages.staff_errors import STAFF_EXCEPTION_HANDLERS
 from booking.pages.staff_login import StaffLoginPages
 from booking.pages.staff_stream import StaffStream
 from booking.settings import Settings
@@ -179,7 +179,7 @@ class DeskPages(Controller):
         """Recall, start, complete, no-show or transfer the ticket at my desk."""
         form = await request.form()
         if action == "transfer":
-            service: str = _checked(form.get("service", ""), Slug, "service")
+            service: str = checked(form.get("service", ""), Slug, "service")
 
             async def work(conn: Connection, ctx: Context, location: QueueLocation) -> Redirect:
                 moved = await queueing.transfer(
@@ -205,7 +205,7 @@ class DeskPages(Controller):
         action: FromPath[str],
     ) -> Template | Redirect:  # fmt: skip
         """Check in someone who asks at the counter, or queue a late arrival from now."""
-        booking_code: str = _checked(code, Code, "code")
+        booking_code: str = checked(code, Code, "code")
         if action not in {"check-in", "walk-in"}:
             raise NotFound("No such action.")
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from booking.api.auth import _RETURN_TO as LOCAL_PATH
+from booking.api.auth import LOCAL_PATH
 from booking.api.client import client_address
 from booking.api.dependencies import ClockDep, LimiterDep, SettingsDep, Transaction
 from booking.auth.accounts import normalise_email

@@ -22,8 +22,8 @@ from booking import events, queueing
 from booking.api.dependencies import ClockDep, SettingsDep
 from booking.auth.guards import CurrentStaff, requires
 from booking.auth.principals import Role
+from booking.pages.errors import STAFF_EXCEPTION_HANDLERS
 from booking.pages.staff_desk import desk_state
-from booking.pages.staff_errors import STAFF_EXCEPTION_HANDLERS
 
 CHECK_SECONDS = 2.0
 RETRY_MILLISECONDS = 2000

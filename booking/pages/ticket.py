@@ -24,8 +24,13 @@ from booking.api.dependencies import (
     Transaction,
     UnitOfWorkDep,
 )
-from booking.api.tickets import CALL_AHEAD_LIMIT, CallAheadIn, TicketOut, ticket_out
-from booking.api.tickets import _checked as checked_id
+from booking.api.tickets import (
+    CALL_AHEAD_LIMIT,
+    CallAheadIn,
+    TicketOut,
+    checked_public_id,
+    ticket_out,
+)
 from booking.appointments import Context, WrongState
 from booking.errors import TooManyRequests
 from booking.i18n import N_
@@ -69,7 +74,7 @@ class TicketPage(Controller):
         self, request: AnyRequest, db: Transaction, settings: SettingsDep, clock: ClockDep,
         public_id: FromPath[str],
     ) -> Template:  # fmt: skip
-        found = await queueing.ticket_status(db, clock.now(), checked_id(public_id))
+        found = await queueing.ticket_status(db, clock.now(), checked_public_id(public_id))
         return _ticket_page(request, ticket_out(found, settings))
 
     @post("/{public_id:str}/call-ahead")
@@ -78,7 +83,7 @@ class TicketPage(Controller):
         settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
     ) -> Template | Redirect:  # fmt: skip
         """One mail when the turn comes close, in the page's language."""
-        ticket_id = checked_id(public_id)
+        ticket_id = checked_public_id(public_id)
         form = await request.form()
         email = str(form.get("email", "")).strip()[:500]
         ctx = Context(settings, clock.now())

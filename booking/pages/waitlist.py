@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -31,7 +32,6 @@ from booking.api.dependencies import (
     Transaction,
     UnitOfWorkDep,
 )
-from booking.api.owner import LOOKUP_LIMIT
 from booking.api.waitlist import EMAIL_LIMIT, JOIN_LIMITS
 from booking.appointments import Context, LimitReached, WrongState
 from booking.db import Connection, offers
@@ -39,10 +39,11 @@ from booking.db.offers import PublicLocation, PublicService
 from booking.errors import InvalidInput, NotFound, TooManyRequests
 from booking.i18n import N_
 from booking.pages import waitlist_form
+from booking.pages.link_secret import MailLink, MailLinkDep, mail_link
 from booking.pages.rendering import language, page, url
 from booking.pages.waitlist_form import WishesForm
 from booking.pow import ProofExpired, ProofInvalid, ProofReplayed, ProofRequired
-from booking.ratelimit import Limit, RateLimiter
+from booking.ratelimit import Limit
 from booking.settings import Settings
 from booking.waitlist import AlreadyWaiting, EntryView, LocationStatus, StartsAvailable
 
@@ -57,18 +58,6 @@ _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
 # Statuses in which the request still waits (or waits for its confirmation).
 OPEN = frozenset({"pending", "active", "offered"})
 _CONFIRMED = frozenset({"active", "offered", "fulfilled"})
-
-
-async def presented_secret(request: AnyRequest, settings: Settings, limiter: RateLimiter) -> str:
-    """The API's lookup limit, and the secret from the query (GET) or the form (POST)."""
-    await limiter.hit(LOOKUP_LIMIT, client_address(request, settings))
-    if request.method == "POST":
-        token = (await request.form()).get("token")
-    else:
-        token = request.query_params.get("token")
-    if not token or len(str(token)) > 200:
-        raise NotFound(uc.NOT_FOUND)  # the same answer as a wrong secret
-    return str(token)
 
 
 class JoinChoices(msgspec.Struct, frozen=True):
@@ -120,8 +109,17 @@ def _join_page(
     )  # fmt: skip
 
 
+async def provide_link(
+    *, request: AnyRequest, entry_id: FromPath[str], settings: SettingsDep, clock: ClockDep,
+    limiter: LimiterDep,
+) -> MailLink:  # fmt: skip
+    """The link of a waitlist request: its public id."""
+    return await mail_link(request, entry_id, settings, clock.now(), limiter)
+
+
 class WaitlistPages(Controller):
     path = "/warteliste"
+    dependencies = {"link": Provide(provide_link)}  # noqa: RUF012
     include_in_schema = False
 
     @get("/")
@@ -173,28 +171,23 @@ class WaitlistPages(Controller):
 
     @get("/{entry_id:str}/bestaetigen")
     async def confirm_page(
-        self, *, request: AnyRequest, entry_id: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """Double opt-in: this page shows the request; only its button confirms."""
-        secret = await presented_secret(request, settings, limiter)
-        ctx = Context(settings, clock.now())
-        view = await uow.run(lambda conn: _read(conn, ctx, entry_id, secret, "confirm"))
-        gone = not _confirmable(view, ctx.now) and view.entry.status not in _CONFIRMED
-        return _entry_page(request, "confirm", view, secret, gone=gone)
+        view = await uow.run(lambda conn: _read(conn, link, "confirm"))
+        gone = not _confirmable(view, link.ctx.now) and view.entry.status not in _CONFIRMED
+        return _entry_page(request, "confirm", view, link.secret, gone=gone)
 
     @post("/{entry_id:str}/bestaetigen")
     async def confirm(
-        self, *, request: AnyRequest, entry_id: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
-        secret = await presented_secret(request, settings, limiter)
-        ctx = Context(settings, clock.now())
+        entry_id, secret, ctx = link.key, link.secret, link.ctx
         _checked_id(entry_id)
         try:
             await uow.run(lambda conn: uc.confirm(conn, ctx, entry_id, secret), ctx)
         except (WrongState, AlreadyWaiting) as exc:
-            view = await uow.run(lambda conn: _read(conn, ctx, entry_id, secret, "confirm"))
+            view = await uow.run(lambda conn: _read(conn, link, "confirm"))
             if isinstance(exc, AlreadyWaiting):
                 problem = N_("This email address is on the waitlist already with another request.")
                 return _entry_page(request, "confirm", view, secret, problem=problem, status=409)
@@ -204,22 +197,17 @@ class WaitlistPages(Controller):
 
     @get("/{entry_id:str}/verlassen")
     async def leave_page(
-        self, *, request: AnyRequest, entry_id: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        secret = await presented_secret(request, settings, limiter)
-        ctx = Context(settings, clock.now())
-        view = await uow.run(lambda conn: _read(conn, ctx, entry_id, secret, "manage"))
-        return _entry_page(request, "leave", view, secret)
+        view = await uow.run(lambda conn: _read(conn, link, "manage"))
+        return _entry_page(request, "leave", view, link.secret)
 
     @post("/{entry_id:str}/verlassen")
     async def leave(
-        self, *, request: AnyRequest, entry_id: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: MailLinkDep, uow: UnitOfWorkDep
     ) -> Redirect:  # fmt: skip
         """Leaving twice is fine: the page then says the request has ended."""
-        secret = await presented_secret(request, settings, limiter)
-        ctx = Context(settings, clock.now())
+        entry_id, secret, ctx = link.key, link.secret, link.ctx
         _checked_id(entry_id)
         await uow.run(lambda conn: uc.leave(conn, ctx, entry_id, secret), ctx)
         target = url(f"/warteliste/{entry_id}/verlassen", [("token", secret)])
@@ -269,13 +257,11 @@ def _checked_id(entry_id: str) -> None:
         raise NotFound(uc.NOT_FOUND)
 
 
-async def _read(
-    conn: Connection, ctx: Context, entry_id: str, secret: str, purpose: tokens.Purpose
-) -> EntryView:
+async def _read(conn: Connection, link: MailLink, purpose: tokens.Purpose) -> EntryView:
     """The request as the link's secret shows it: the confirmation or the manage secret."""
-    _checked_id(entry_id)
+    _checked_id(link.key)
     # The use case's own check of id and secret (one answer for a wrong one of either).
-    entry = await uc._owned(conn, ctx.settings, entry_id, secret, purpose)
+    entry = await uc.owned_entry(conn, link.ctx.settings, link.key, link.secret, purpose)
     return await uc.view(conn, entry)
 
 

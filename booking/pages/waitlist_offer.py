@@ -13,7 +13,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, Template
 
 from booking import appointments as uc
@@ -23,45 +24,49 @@ from booking.api.unit_of_work import UnitOfWork
 from booking.appointments import Context, WrongState
 from booking.db import Connection
 from booking.errors import NotFound
-from booking.i18n import Language
-from booking.pages.manage import AppointmentView, _view
-from booking.pages.rendering import language, page, url
-from booking.pages.waitlist import presented_secret
-from booking.ratelimit import RateLimiter
-from booking.settings import Settings
+from booking.pages.link_secret import MailLink, mail_link
+from booking.pages.manage import AppointmentView, appointment_view
+from booking.pages.rendering import page, url
 
 AnyRequest = Request[Any, Any, Any]
 _MAX_CODE = 20
 
 
 class _Link(msgspec.Struct, frozen=True):
-    """What one of the offer mail's links presents: the code and a secret for ``purpose``."""
+    """One of the offer mail's links: accept carries the confirmation secret, decline the
+    manage secret (the route's ``purpose``)."""
 
-    ctx: Context
-    code: str
-    secret: str
+    link: MailLink
     purpose: tokens.Purpose
-    lang: Language
+
+    @property
+    def ctx(self) -> Context:
+        return self.link.ctx
+
+    @property
+    def secret(self) -> str:
+        return self.link.secret
 
     async def read(self, uow: UnitOfWork) -> AppointmentView:
         return await uow.run(self._offer)
 
     async def _offer(self, conn: Connection) -> AppointmentView:
         """The offered appointment; any other appointment is "not found" here."""
-        if len(self.code) > _MAX_CODE:
+        code = self.link.key
+        if len(code) > _MAX_CODE:
             raise NotFound(uc.NOT_FOUND)
-        booking = await uc.read(conn, self.ctx, self.code, self.secret, purpose=self.purpose)
+        booking = await uc.read(conn, self.ctx, code, self.secret, purpose=self.purpose)
         if booking.appointment.waitlist_entry_id is None:
             raise NotFound(uc.NOT_FOUND)
-        return await _view(conn, self.ctx, booking, self.lang)
+        return await appointment_view(conn, self.ctx, booking, self.link.lang)
 
 
-async def _link(
-    request: AnyRequest, code: str, purpose: tokens.Purpose, *, settings: Settings,
-    now: datetime, limiter: RateLimiter,
+async def provide_offer_link(
+    *, request: AnyRequest, code: FromPath[str], settings: SettingsDep, clock: ClockDep,
+    limiter: LimiterDep,
 ) -> _Link:  # fmt: skip
-    secret = await presented_secret(request, settings, limiter)
-    return _Link(Context(settings, now), code, secret, purpose, language(request))
+    purpose: tokens.Purpose = request.route_handler.opt["purpose"]
+    return _Link(await mail_link(request, code, settings, clock.now(), limiter), purpose)
 
 
 def _is_open(offer: AppointmentView, now: datetime) -> bool:
@@ -88,29 +93,27 @@ def _offer_page(request: AnyRequest, kind: str, offer: AppointmentView, link: _L
     )  # fmt: skip
 
 
+OfferLinkDep = NamedDependency[SkipValidation[_Link]]
+ACCEPT: dict[str, object] = {"purpose": "confirm"}
+DECLINE: dict[str, object] = {"purpose": "manage"}
+
+
 class OfferPages(Controller):
     path = "/warteliste/angebot"
+    dependencies = {"link": Provide(provide_offer_link)}  # noqa: RUF012
     include_in_schema = False
 
-    @get("/{code:str}")
+    @get("/{code:str}", opt=ACCEPT)
     async def accept_page(
-        self, *, request: AnyRequest, code: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: OfferLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
         """The offered time, how long it is held, and the button that books it."""
-        link = await _link(
-            request, code, "confirm", settings=settings, now=clock.now(), limiter=limiter
-        )
         return _offer_page(request, "accept", await link.read(uow), link)
 
-    @post("/{code:str}")
+    @post("/{code:str}", opt=ACCEPT)
     async def accept(
-        self, *, request: AnyRequest, code: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: OfferLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
-        link = await _link(
-            request, code, "confirm", settings=settings, now=clock.now(), limiter=limiter
-        )
         offer, ctx = await link.read(uow), link.ctx
         try:
             booking = await uow.run(
@@ -121,25 +124,17 @@ class OfferPages(Controller):
         target = url(f"/termin/{offer.code}/gebucht", [("token", booking.manage_token)])
         return Redirect(target, status_code=303)
 
-    @get("/{code:str}/ablehnen")
+    @get("/{code:str}/ablehnen", opt=DECLINE)
     async def decline_page(
-        self, *, request: AnyRequest, code: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: OfferLinkDep, uow: UnitOfWorkDep
     ) -> Template:  # fmt: skip
-        link = await _link(
-            request, code, "manage", settings=settings, now=clock.now(), limiter=limiter
-        )
         return _offer_page(request, "decline", await link.read(uow), link)
 
-    @post("/{code:str}/ablehnen")
+    @post("/{code:str}/ablehnen", opt=DECLINE)
     async def decline(
-        self, *, request: AnyRequest, code: FromPath[str], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep,
+        self, *, request: AnyRequest, link: OfferLinkDep, uow: UnitOfWorkDep
     ) -> Template | Redirect:  # fmt: skip
         """Declining twice is fine; an offer accepted or lapsed meanwhile is shown as such."""
-        link = await _link(
-            request, code, "manage", settings=settings, now=clock.now(), limiter=limiter
-        )
         offer, ctx = await link.read(uow), link.ctx
         try:
             await uow.run(lambda conn: uc.decline_offer(conn, ctx, offer.code, link.secret), ctx)
