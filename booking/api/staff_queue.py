@@ -13,22 +13,18 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post, put
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from booking import queueing
 from booking.api.appointments import Code, Slug
-from booking.api.dependencies import ClockDep, SettingsDep, Transaction, UnitOfWorkDep
+from booking.api.at_location import AtLocation, AtLocationDep, provide_at_location
+from booking.api.dependencies import ClockDep, SettingsDep, Transaction
 from booking.api.tickets import TicketOut, ticket_out
-from booking.api.unit_of_work import UnitOfWork
-from booking.appointments import Context
 from booking.auth.guards import CurrentStaff, requires
-from booking.auth.principals import Role, Staff
-from booking.clock import Clock
-from booking.db import Connection
+from booking.auth.principals import Role
 from booking.db.desks import Desk
 from booking.db.tickets import DayAppointment, Ticket
-from booking.queueing import TicketStatus
-from booking.settings import Settings
 
 Everything = Annotated[bool, QueryParameter(name="all")]
 Day = Annotated[date | None, QueryParameter(name="date")]
@@ -153,6 +149,7 @@ class QueueController(Controller):
     path = "/locations/{slug:str}"
     guards = [requires(Role.DESK, location="slug")]  # noqa: RUF012
     tags = ["queue"]  # noqa: RUF012
+    dependencies = {"here": Provide(provide_at_location, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/desks")
     async def desks(self, db: Transaction, slug: FromPath[str]) -> list[DeskOut]:
@@ -189,66 +186,53 @@ class QueueController(Controller):
 
     @post("/call-next", status_code=200)
     async def call_next(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str],
+        self, *, here: AtLocationDep
     ) -> CalledOut:  # fmt: skip
         """The next ticket to my desk; 409 ``desk_busy`` while my desk has one open."""
-        ctx = Context(settings, clock.now())
-
-        async def work(conn: Connection) -> Ticket | None:
-            location = await queueing.location_by_slug(conn, slug)
-            return await queueing.call_next(conn, ctx, location, staff)
-
-        called = await uow.run(work, ctx)
-        return CalledOut(None if called is None else staff_ticket_out(called, ctx.now))
+        called = await here.run(
+            lambda conn, ctx, location: queueing.call_next(conn, ctx, location, here.staff)
+        )
+        return CalledOut(None if called is None else staff_ticket_out(called, here.ctx.now))
 
     @post("/tickets/{ticket_id:int}/recall", status_code=200)
     async def recall(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], ticket_id: FromPath[int],
+        self, *, here: AtLocationDep, ticket_id: FromPath[int]
     ) -> StaffTicketOut:  # fmt: skip
         """Call the ticket to my desk again; the board shows it again."""
-        return await _at_desk(queueing.recall, uow, settings, clock, staff, slug, ticket_id)
+        return await _at_desk(here, queueing.recall, ticket_id)
 
     @post("/tickets/{ticket_id:int}/start", status_code=200)
     async def start(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], ticket_id: FromPath[int],
+        self, *, here: AtLocationDep, ticket_id: FromPath[int]
     ) -> StaffTicketOut:  # fmt: skip
-        return await _at_desk(queueing.start, uow, settings, clock, staff, slug, ticket_id)
+        return await _at_desk(here, queueing.start, ticket_id)
 
     @post("/tickets/{ticket_id:int}/complete", status_code=200)
     async def complete(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], ticket_id: FromPath[int],
+        self, *, here: AtLocationDep, ticket_id: FromPath[int]
     ) -> StaffTicketOut:  # fmt: skip
         """Done; an appointment's ticket completes the appointment."""
-        return await _at_desk(queueing.complete, uow, settings, clock, staff, slug, ticket_id)
+        return await _at_desk(here, queueing.complete, ticket_id)
 
     @post("/tickets/{ticket_id:int}/no-show", status_code=200)
     async def no_show(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], ticket_id: FromPath[int],
+        self, *, here: AtLocationDep, ticket_id: FromPath[int]
     ) -> StaffTicketOut:  # fmt: skip
         """Called but never came; an appointment's ticket marks the appointment no-show."""
-        return await _at_desk(queueing.no_show, uow, settings, clock, staff, slug, ticket_id)
+        return await _at_desk(here, queueing.no_show, ticket_id)
 
     @post("/tickets/{ticket_id:int}/transfer", status_code=200)
     async def transfer(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], ticket_id: FromPath[int], data: JSONBody[TransferIn],
+        self, *, here: AtLocationDep, ticket_id: FromPath[int], data: JSONBody[TransferIn]
     ) -> StaffTicketOut:  # fmt: skip
         """To another service's queue, keeping its number and its place in time: ahead of
         everyone who came after it, behind those who came before."""
-        ctx = Context(settings, clock.now())
-
-        async def work(conn: Connection) -> Ticket:
-            location = await queueing.location_by_slug(conn, slug)
-            return await queueing.transfer(
-                conn, ctx, location, staff, ticket_id, service_slug=data.service
+        moved = await here.run(
+            lambda conn, ctx, location: queueing.transfer(
+                conn, ctx, location, here.staff, ticket_id, service_slug=data.service
             )
-
-        return staff_ticket_out(await uow.run(work, ctx), ctx.now)
+        )
+        return staff_ticket_out(moved, here.ctx.now)
 
     @get("/appointments")
     async def appointments(
@@ -263,31 +247,25 @@ class QueueController(Controller):
 
     @post("/appointments/{code:str}/check-in")
     async def check_in(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, slug: FromPath[str],
-        code: FromPath[Code],
+        self, *, here: AtLocationDep, code: FromPath[Code]
     ) -> TicketOut:  # fmt: skip
         """As at the kiosk, for someone who asks at the counter."""
-        ctx = Context(settings, clock.now())
-
-        async def work(conn: Connection) -> TicketStatus:
-            location = await queueing.location_by_slug(conn, slug)
-            return await queueing.check_in(conn, ctx, location, code)
-
-        return ticket_out(await uow.run(work, ctx), settings)
+        found = await here.run(
+            lambda conn, ctx, location: queueing.check_in(conn, ctx, location, code)
+        )
+        return ticket_out(found, here.ctx.settings)
 
     @post("/appointments/{code:str}/walk-in")
     async def walk_in(
-        self, *, uow: UnitOfWorkDep, settings: SettingsDep, clock: ClockDep, staff: CurrentStaff,
-        slug: FromPath[str], code: FromPath[Code],
+        self, *, here: AtLocationDep, code: FromPath[Code]
     ) -> TicketOut:  # fmt: skip
         """A late arrival (past the check-in window) queues as a walk-in from now."""
-        ctx = Context(settings, clock.now())
-
-        async def work(conn: Connection) -> TicketStatus:
-            location = await queueing.location_by_slug(conn, slug)
-            return await queueing.walk_in_for_late(conn, ctx, location, staff.actor, code)
-
-        return ticket_out(await uow.run(work, ctx), settings)
+        found = await here.run(
+            lambda conn, ctx, location: queueing.walk_in_for_late(
+                conn, ctx, location, here.staff.actor, code
+            )
+        )
+        return ticket_out(found, here.ctx.settings)
 
     @get("/poster")
     async def poster(
@@ -300,19 +278,8 @@ class QueueController(Controller):
         )
 
 
-async def _at_desk(  # noqa: PLR0917 - the handlers pass on what they were given
-    action: queueing.DeskAction,
-    uow: UnitOfWork,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    slug: str,
-    ticket_id: int,
-) -> StaffTicketOut:
-    ctx = Context(settings, clock.now())
-
-    async def work(conn: Connection) -> Ticket:
-        location = await queueing.location_by_slug(conn, slug)
-        return await action(conn, ctx, location, staff, ticket_id)
-
-    return staff_ticket_out(await uow.run(work, ctx), ctx.now)
+async def _at_desk(here: AtLocation, action: queueing.DeskAction, ticket_id: int) -> StaffTicketOut:
+    ticket = await here.run(
+        lambda conn, ctx, location: action(conn, ctx, location, here.staff, ticket_id)
+    )
+    return staff_ticket_out(ticket, here.ctx.now)

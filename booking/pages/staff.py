@@ -10,16 +10,17 @@ live refresh and the keyboard shortcuts; everything works without it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from litestar import Controller, Request, Router, get, post
+from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from booking import queueing
 from booking.api.appointments import Code, Slug
-from booking.api.dependencies import ClockDep, SettingsDep, Transaction, UnitOfWorkDep
-from booking.api.unit_of_work import UnitOfWork
+from booking.api.at_location import AtLocation, AtLocationDep, provide_at_location
+from booking.api.dependencies import ClockDep, SettingsDep, Transaction
 from booking.appointments import Context
 from booking.auth.guards import CurrentStaff, requires, staff_area
 from booking.auth.principals import Role, Staff
@@ -111,6 +112,7 @@ class DeskPages(Controller):
     path = "/{slug:str}"
     include_in_schema = False
     guards = [requires(Role.DESK, location="slug")]  # noqa: RUF012
+    dependencies = {"here": Provide(provide_at_location, sync_to_thread=False)}  # noqa: RUF012
     exception_handlers = STAFF_EXCEPTION_HANDLERS
 
     @get("/desks")
@@ -159,22 +161,20 @@ class DeskPages(Controller):
 
     @post("/call-next")
     async def call_next(
-        self, *, request: AnyRequest, uow: UnitOfWorkDep, settings: SettingsDep,
-        clock: ClockDep, staff: CurrentStaff, slug: FromPath[str],
+        self, *, request: AnyRequest, here: AtLocationDep, slug: FromPath[str]
     ) -> Template | Redirect:  # fmt: skip
         async def work(conn: Connection, ctx: Context, location: QueueLocation) -> Redirect:
-            called = await queueing.call_next(conn, ctx, location, staff)
+            called = await queueing.call_next(conn, ctx, location, here.staff)
             if called is None:
                 return _done(slug, "nobody")
             return _done(slug, "called", called.display_code)
 
-        return await _act(Acting(request, uow, Context(settings, clock.now()), staff, slug), work)
+        return await _act(request, here, work)
 
     @post("/tickets/{ticket_id:int}/{action:str}")
     async def ticket_action(
-        self, *, request: AnyRequest, uow: UnitOfWorkDep, settings: SettingsDep,
-        clock: ClockDep, staff: CurrentStaff, slug: FromPath[str], ticket_id: FromPath[int],
-        action: FromPath[str],
+        self, *, request: AnyRequest, here: AtLocationDep, slug: FromPath[str],
+        ticket_id: FromPath[int], action: FromPath[str],
     ) -> Template | Redirect:  # fmt: skip
         """Recall, start, complete, no-show or transfer the ticket at my desk."""
         form = await request.form()
@@ -183,7 +183,7 @@ class DeskPages(Controller):
 
             async def work(conn: Connection, ctx: Context, location: QueueLocation) -> Redirect:
                 moved = await queueing.transfer(
-                    conn, ctx, location, staff, ticket_id, service_slug=service
+                    conn, ctx, location, here.staff, ticket_id, service_slug=service
                 )
                 return _done(slug, "transferred", moved.display_code)
 
@@ -191,18 +191,17 @@ class DeskPages(Controller):
             use_case, key = ACTIONS[action]
 
             async def work(conn: Connection, ctx: Context, location: QueueLocation) -> Redirect:
-                ticket = await use_case(conn, ctx, location, staff, ticket_id)
+                ticket = await use_case(conn, ctx, location, here.staff, ticket_id)
                 return _done(slug, key, ticket.display_code)
 
         else:
             raise NotFound("No such action.")
-        return await _act(Acting(request, uow, Context(settings, clock.now()), staff, slug), work)
+        return await _act(request, here, work)
 
     @post("/appointments/{code:str}/{action:str}")
     async def arrive(
-        self, *, request: AnyRequest, uow: UnitOfWorkDep, settings: SettingsDep,
-        clock: ClockDep, staff: CurrentStaff, slug: FromPath[str], code: FromPath[str],
-        action: FromPath[str],
+        self, *, request: AnyRequest, here: AtLocationDep, slug: FromPath[str],
+        code: FromPath[str], action: FromPath[str],
     ) -> Template | Redirect:  # fmt: skip
         """Check in someone who asks at the counter, or queue a late arrival from now."""
         booking_code: str = checked(code, Code, "code")
@@ -214,35 +213,21 @@ class DeskPages(Controller):
                 found = await queueing.check_in(conn, ctx, location, booking_code)
             else:
                 found = await queueing.walk_in_for_late(
-                    conn, ctx, location, staff.actor, booking_code
+                    conn, ctx, location, here.staff.actor, booking_code
                 )
             return _done(slug, action, found.ticket.display_code)
 
-        return await _act(Acting(request, uow, Context(settings, clock.now()), staff, slug), work)
+        return await _act(request, here, work)
 
 
 Work = Callable[[Connection, Context, QueueLocation], Awaitable[Redirect]]
 
 
-class Acting(NamedTuple):
-    """Who acts where, with what: what every desk action hands to ``_act``."""
-
-    request: AnyRequest
-    uow: UnitOfWork
-    ctx: Context
-    staff: Staff
-    slug: str
-
-
-async def _act(acting: Acting, work: Work) -> Template | Redirect:
+async def _act(request: AnyRequest, here: AtLocation, work: Work) -> Template | Redirect:
     """Run ``work`` as one unit of work; a refusal shows the desk page with the reason."""
-    ctx, slug = acting.ctx, acting.slug
-
-    async def run(conn: Connection) -> Redirect:
-        return await work(conn, ctx, await queueing.location_by_slug(conn, slug))
-
+    ctx, slug = here.ctx, here.slug
     try:
-        done: Redirect = await acting.uow.run(run, ctx)
+        done: Redirect = await here.run(work)
     except (Conflict, InvalidInput, NotFound) as exc:
         problem = REFUSED.get(exc.code, N_("That did not work."))
         status = exc.status
@@ -252,14 +237,12 @@ async def _act(acting: Acting, work: Work) -> Template | Redirect:
 
     async def again(conn: Connection) -> Template | Redirect:
         location = await queueing.location_by_slug(conn, slug)
-        state = await desk_state(conn, location, acting.staff, ctx.now, late_minutes)
+        state = await desk_state(conn, location, here.staff, ctx.now, late_minutes)
         if state.desk is None:  # someone took the desk over: choose again
             return Redirect(f"{desk_path(slug)}/desks", status_code=303)
-        return await _desk_page(
-            acting.request, acting.staff, state, conn, problem=problem, status=status
-        )
+        return await _desk_page(request, here.staff, state, conn, problem=problem, status=status)
 
-    shown: Template | Redirect = await acting.uow.run(again)
+    shown: Template | Redirect = await here.uow.run(again)
     return shown
 
 
