@@ -144,18 +144,22 @@ def _banner(url: str, env: dict[str, str]) -> str:
         "",
         "booking dev is running. Ctrl-C stops everything.",
         f"  Book (citizens)   {url}/",
+        f"  Offices           {url}/standorte",
+        f"  Staff desk        {url}/staff   (sign in below)",
+        f"  Administration    {url}/admin",
         f"  API (OpenAPI)     {url}/schema",
         f"  Sent mail         {url}/dev/mail",
         f"  Health            {url}/healthz   {url}/readyz   {url}/metrics",
         f"  PostgreSQL        {env['BOOKING_DATABASE_URL']}",
         f"  Redis             {env['BOOKING_REDIS_URL']}",
         f"  SMTP sink         127.0.0.1:{env['BOOKING_SMTP_PORT']}",
-        f"  Staff sign-in     POST {url}/api/v1/auth/login, password {DEMO_PASSWORD!r} for:",
+        f"  Staff sign-in     {url}/staff/login, password {DEMO_PASSWORD!r} for:",
         *(f"    {login.role.value:<15} {login.email}"
           + (f" ({', '.join(login.locations)})" if login.locations else "")
           for login in DEMO_LOGINS),
-        "  Device tokens     (Authorization: Bearer <token>)",
-        *(f"    {device.location + ' ' + device.kind.value:<15} {device.token}"
+        "  Kiosks and display boards (the link signs the browser in as that device):",
+        *(f"    {device.location + ' ' + device.kind.value:<15} "
+          f"{url}/{device.kind.value}/{device.location}/anmelden?token={device.token}"
           for device in DEMO_DEVICES),
         "",
     ])  # fmt: skip
