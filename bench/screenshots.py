@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from bench.shots_admin import admin_journey
 from bench.shots_devices import devices_journey
@@ -37,6 +37,9 @@ OUT = Path(__file__).parent / "results" / "screenshots"
 def dev_server(data: Path) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
+    # Each journey comes as a client of its own (X-Forwarded-For), so the rate limits count
+    # per journey as they would per citizen, not for the whole walk at once.
+    env["BOOKING_TRUSTED_PROXIES"] = "127.0.0.1"
     log = (data / "dev.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "booking", "dev", "--data", str(data), "--port", str(port)],
@@ -154,8 +157,13 @@ def main() -> None:
         for size, (width, height) in SIZES.items():
             taken = 0
             for number, journey in enumerate(JOURNEYS):
-                viewport = {"width": width, "height": height}
-                context = browser.new_context(base_url=url, viewport=viewport)  # type: ignore[arg-type]
+                viewport = ViewportSize(width=width, height=height)
+                client = {"X-Forwarded-For": f"198.51.100.{10 * number + len(size)}"}
+                context = browser.new_context(
+                    base_url=url,
+                    viewport=viewport,
+                    extra_http_headers=client,
+                )
                 shot = Shot(context.new_page(), size)
                 address = f"screenshots-{number}-{size}@example.org"
                 journey(shot.page, Path(folder) / "mail", address, shot)
