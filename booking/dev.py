@@ -23,6 +23,7 @@ import asyncpg
 from booking.cli import CommandError, apply_migrations
 from booking.clock import SystemClock
 from booking.demo import DEMO_DEVICES, DEMO_LOGINS, DEMO_PASSWORD, seed_demo, seed_demo_access
+from booking.demo_history import seed_demo_history
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from booking.mailsink import MailSink
 from booking.settings import load_settings
@@ -49,8 +50,10 @@ async def _prepare(env: dict[str, str]) -> str:
     await apply_migrations(settings)
     conn = await asyncpg.connect(settings.database_url)
     try:
-        catalogue = await seed_demo(conn, SystemClock().now())
-        return f"{catalogue}\n{await seed_demo_access(conn)}"
+        now = SystemClock().now()
+        catalogue = await seed_demo(conn, now)
+        access = await seed_demo_access(conn)
+        return f"{catalogue}\n{access}\n{await seed_demo_history(conn, now)}"
     finally:
         await conn.close()
 
