@@ -8,6 +8,7 @@ production; only the SMTP server is a local sink that keeps each mail as a file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -59,7 +60,10 @@ async def _prepare(env: dict[str, str]) -> str:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "booking", *args], env=env)  # noqa: S603
+    """In a process group of its own: the server's worker processes can then be stopped with
+    it, also when a stop comes while it is still starting and has not yet handled signals."""
+    command = [sys.executable, "-m", "booking", *args]
+    return subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
 
 
 def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
@@ -73,6 +77,9 @@ def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        # Whatever of its group outlived it (a server's workers) goes with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def _check_port_free(port: int) -> None:
