@@ -21,10 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 from redis import Redis
 
-from booking.db.database import with_database
+from booking.db.database import drop_database, ensure_database, with_database
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 
 
@@ -89,23 +88,6 @@ def _wait_ready(stack: Stack, timeout: float = 90) -> None:
     raise RuntimeError("booking serve did not become ready")
 
 
-async def _create_database(server_url: str, name: str) -> str:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'create database "{name}"')
-    finally:
-        await conn.close()
-    return with_database(server_url, name)
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await conn.close()
-
-
 def _flush(redis_url: str) -> None:
     """Empty the bench's Redis database (the one in its URL, nothing else)."""
     client = Redis.from_url(redis_url)
@@ -126,7 +108,8 @@ def servers(folder: Path) -> Iterator[tuple[str, str, str | None]]:
     name = f"booking_bench_{os.getpid()}"
     try:
         if server_url:
-            database_url = asyncio.run(_create_database(server_url, name))
+            database_url = with_database(server_url, name)
+            asyncio.run(ensure_database(database_url))
         else:
             postgres = EmbeddedPostgres(folder / "pg", delete_on_stop=True)
             database_url = postgres.url("booking")

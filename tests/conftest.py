@@ -23,7 +23,7 @@ from booking.auth.passwords import hash_password
 from booking.auth.tokens import issue_api_token
 from booking.db import staff as staff_queries
 from booking.db.audit import SYSTEM
-from booking.db.database import database_name, with_database
+from booking.db.database import database_name, drop_database, with_database
 from booking.db.migrations import load_migrations, migrate
 from booking.embedded import EmbeddedPostgres, EmbeddedRedis
 from booking.settings import Settings
@@ -67,14 +67,6 @@ async def create_database(server_url: str, template: str | None = None) -> str:
     return with_database(server_url, name)
 
 
-async def drop_database(server_url: str, url: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f"drop database if exists {database_name(url)} with (force)")
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session")
 async def template_name(server_url: str) -> AsyncIterator[str]:
     url = await create_database(server_url)
@@ -84,7 +76,7 @@ async def template_name(server_url: str) -> AsyncIterator[str]:
     finally:
         await conn.close()
     yield database_name(url)
-    await drop_database(server_url, url)
+    await drop_database(server_url, database_name(url))
 
 
 @pytest.fixture
@@ -92,14 +84,14 @@ async def database_url(server_url: str, template_name: str) -> AsyncIterator[str
     """A migrated database of this test's own."""
     url = await create_database(server_url, template_name)
     yield url
-    await drop_database(server_url, url)
+    await drop_database(server_url, database_name(url))
 
 
 @pytest.fixture
 async def empty_database_url(server_url: str) -> AsyncIterator[str]:
     url = await create_database(server_url)
     yield url
-    await drop_database(server_url, url)
+    await drop_database(server_url, database_name(url))
 
 
 @pytest.fixture
@@ -107,7 +99,7 @@ async def absent_database_url(server_url: str) -> AsyncIterator[str]:
     """A URL naming a database that does not exist yet; dropped afterwards if it was made."""
     url = with_database(server_url, f"booking_test_{uuid.uuid4().hex[:12]}")
     yield url
-    await drop_database(server_url, url)
+    await drop_database(server_url, database_name(url))
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Creating the target database when it does not exist yet, for first starts and tests."""
+"""Creating the target database when it does not exist yet (first starts, tests, benchmarks),
+and dropping a scratch database again."""
 
 from __future__ import annotations
 
@@ -36,3 +37,13 @@ async def ensure_database(url: str) -> bool:
     finally:
         await admin.close()
     return True
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    """Drop ``name`` through the server at ``admin_url``, disconnecting whoever is still in it."""
+    admin = await asyncpg.connect(admin_url)
+    try:
+        quoted = await admin.fetchval("select quote_ident($1)", name)
+        await admin.execute(f"drop database if exists {quoted} with (force)")
+    finally:
+        await admin.close()

@@ -16,11 +16,12 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from booking.db.database import database_name, drop_database
 from booking.demo import seed_demo, seed_demo_access
 from booking.embedded import EmbeddedRedis, free_port
 from booking.mailsink import MailSink
 from tests.browser.support import CHROMIUM_ARGS, Site, chromium_path
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database
 from tests.processes import service_env, start_serve, start_worker
 
 # Links in mails name the public URL; the tests follow them to the server's real address.
@@ -56,7 +57,7 @@ async def site(
         serve.terminate()
         sink.stop()
         redis.stop()
-        await drop_database(server_url, url)
+        await drop_database(server_url, database_name(url))
 
 
 @pytest.fixture(scope="session")
