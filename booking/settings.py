@@ -62,6 +62,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A display board's live stream ends after this long and the board reconnects (losing
     # nothing): less than serve's shutdown grace, so an open stream never holds up a stop.
     event_stream_seconds: int = 20
+    # The public availability answers are kept this long per process, so a rush on the same
+    # office does not recompute the same answer thousands of times a second; booking always
+    # decides on the database's current state. 0 switches the cache off.
+    availability_cache_seconds: int = 2
     log_level: LogLevel = "INFO"
     dev_mail_dir: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or networks).
@@ -162,6 +166,7 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "check_in_late_minutes": _check_range(0, 12 * 60),
     "queue_close_grace_minutes": _check_range(0, 12 * 60),
     "event_stream_seconds": _check_range(1, 24 * 3600),
+    "availability_cache_seconds": _check_range(0, 60),
     "session_idle_minutes": _check_range(1, 24 * 60),
     "session_max_hours": _check_range(1, 7 * 24),
     "login_max_failures": _check_range(1, 100),

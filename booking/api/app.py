@@ -37,6 +37,7 @@ from booking.api.kiosk import KioskController
 from booking.api.offers import CatalogueController
 from booking.api.privacy import PrivacyPageController
 from booking.api.request_context import RequestContextMiddleware, echo_and_log
+from booking.api.response_cache import BoundedMemoryStore, response_cache_config
 from booking.api.security import StrictJsonRequest, security_headers
 from booking.api.staff import staff_router
 from booking.api.tickets import TicketController
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         middleware=[RequestContextMiddleware(), prometheus.middleware],
         before_send=[echo_and_log, security_headers(settings)],
         request_class=StrictJsonRequest,
+        response_cache_config=response_cache_config(settings),
+        stores={"response_cache": BoundedMemoryStore()},
         # Logging is set up once per process (booking.log_config), not by the framework.
         logging_config=None,
         # The largest honest body (a service with its texts) is a few kilobytes.

@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from booking import search
 from booking.api.dependencies import ClockDep, Transaction
+from booking.api.response_cache import query_key
 from booking.db import offers
 from booking.db.offers import OfferedService, SetLocation
 
@@ -140,7 +141,11 @@ class CatalogueController(Controller):
             for svc in await offers.public_services(db)
         ]
 
-    @get("/availability")
+    @get(
+        "/availability",
+        cache=True,
+        cache_key_builder=query_key("location", "service", "from", "to"),
+    )
     async def availability(
         self,
         *,
@@ -169,7 +174,7 @@ class CatalogueController(Controller):
             days=[DayOut(day.day, day.starts) for day in found.days],
         )
 
-    @get("/availability/earliest")
+    @get("/availability/earliest", cache=True, cache_key_builder=query_key("service", "location"))
     async def earliest(
         self,
         db: Transaction,
