@@ -168,11 +168,12 @@ def free_starts(
 
 
 def group_by_local_day(starts: Iterable[datetime], time_zone: str) -> dict[date, list[datetime]]:
-    """Group UTC starts by the local date a citizen sees, keeping days and starts in order."""
+    """Group starts by the local date a citizen sees, as local times, days and starts in order."""
     zone = _zone(time_zone)
     grouped: dict[date, list[datetime]] = {}
     for start in sorted(starts):
-        grouped.setdefault(start.astimezone(zone).date(), []).append(start)
+        local = start.astimezone(zone)
+        grouped.setdefault(local.date(), []).append(local)
     return grouped
 
 

@@ -108,7 +108,7 @@ async def availability(
         starts = await _starts_between(conn, location, since, until)
     by_day = group_by_local_day(starts, location.time_zone)
     days = [
-        DayStarts(day, [start.astimezone(zone) for start in by_day.get(day, [])])
+        DayStarts(day, by_day.get(day, []))
         for day in (first + timedelta(days=n) for n in range((last - first).days + 1))
     ]
     return LocationAvailability(location, first, last, days)
