@@ -123,7 +123,7 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         # On by default in production; the tests of proof of work switch it on with
         # ``tests.challenge.with_pow`` and solve challenges with ``solved_challenge``.
         pow_difficulty=0,
-        # Tests book and search again at once; tests/api/test_response_cache.py turns it on.
+        # Tests book and search again at once; tests/api/test_search_cache.py turns it on.
         availability_cache_seconds=0,
     )
 

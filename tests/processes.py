@@ -42,7 +42,7 @@ def service_env(database_url: str, redis_url: str, **settings: str) -> dict[str,
         BOOKING_TRUSTED_PROXIES="127.0.0.1",
         # Proof of work has tests of its own (tests/unit/test_pow.py); pass pow_difficulty on.
         BOOKING_POW_DIFFICULTY="0",
-        # Tests book and search again at once; tests/api/test_response_cache.py has the cache.
+        # Tests book and search again at once; tests/api/test_search_cache.py has the cache.
         BOOKING_AVAILABILITY_CACHE_SECONDS="0",
     )
     env.update({f"BOOKING_{name.upper()}": value for name, value in settings.items()})

@@ -25,6 +25,7 @@ from booking.api.dependencies import (
     provide_clock,
     provide_limiter,
     provide_proof_of_work,
+    provide_searches,
     provide_settings,
     provide_transaction,
     provide_unit_of_work,
@@ -37,7 +38,6 @@ from booking.api.kiosk import KioskController
 from booking.api.offers import CatalogueController
 from booking.api.privacy import PrivacyPageController
 from booking.api.request_context import RequestContextMiddleware, echo_and_log
-from booking.api.response_cache import BoundedMemoryStore, response_cache_config
 from booking.api.security import StrictJsonRequest, security_headers
 from booking.api.staff import staff_router
 from booking.api.tickets import TicketController
@@ -59,6 +59,7 @@ from booking.pow import ProofOfWork
 from booking.ratelimit import RateLimiter
 from booking.redis_client import create_redis
 from booking.resources import frontend_dir
+from booking.search_cache import Searches
 from booking.settings import Settings, load_settings
 
 
@@ -67,6 +68,7 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     settings: Settings = app.state.settings
     app.state.db_pool = await create_pool(settings)
     app.state.redis = create_redis(settings)
+    app.state.searches = Searches(app.state.db_pool, settings.availability_cache_seconds)
     app.state.limiter = RateLimiter(app.state.redis, settings.secret_key)
     app.state.pow = ProofOfWork(app.state.redis, settings)
     app.state.sessions = SessionStore(app.state.redis, settings)
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "settings": Provide(provide_settings, sync_to_thread=False),
             "clock": Provide(provide_clock, sync_to_thread=False),
             "limiter": Provide(provide_limiter, sync_to_thread=False),
+            "searches": Provide(provide_searches, sync_to_thread=False),
             "pow": Provide(provide_proof_of_work, sync_to_thread=False),
             "uow": Provide(provide_unit_of_work, sync_to_thread=False),
             "db": Provide(provide_transaction),
@@ -133,8 +136,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         middleware=[RequestContextMiddleware(), prometheus.middleware],
         before_send=[echo_and_log, security_headers(settings)],
         request_class=StrictJsonRequest,
-        response_cache_config=response_cache_config(settings),
-        stores={"response_cache": BoundedMemoryStore()},
         # Logging is set up once per process (booking.log_config), not by the framework.
         logging_config=None,
         # The largest honest body (a service with its texts) is a few kilobytes.

@@ -14,6 +14,7 @@ from booking.clock import Clock
 from booking.db import Connection
 from booking.pow import ProofOfWork
 from booking.ratelimit import RateLimiter
+from booking.search_cache import Searches
 from booking.settings import Settings
 
 
@@ -29,6 +30,11 @@ def provide_clock(state: State) -> Clock:
 
 def provide_unit_of_work(state: State) -> UnitOfWork:
     return UnitOfWork(state.db_pool, state.redis)
+
+
+def provide_searches(state: State) -> Searches:
+    searches: Searches = state.searches
+    return searches
 
 
 def provide_limiter(state: State) -> RateLimiter:
@@ -55,3 +61,4 @@ ProofOfWorkDep = NamedDependency[SkipValidation[ProofOfWork]]
 UnitOfWorkDep = NamedDependency[SkipValidation[UnitOfWork]]
 ClockDep = NamedDependency[SkipValidation[Clock]]
 Transaction = NamedDependency[SkipValidation[Connection]]
+SearchesDep = NamedDependency[SkipValidation[Searches]]

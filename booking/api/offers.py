@@ -7,13 +7,14 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
+from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
 
-from booking import search
-from booking.api.dependencies import ClockDep, Transaction
-from booking.api.response_cache import query_key
+from booking.api.dependencies import Transaction
+from booking.clock import Clock
 from booking.db import offers
 from booking.db.offers import OfferedService, SetLocation
+from booking.search_cache import Searches
 
 _SLUG = msgspec.Meta(pattern="^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)
 
@@ -103,6 +104,14 @@ LocationsParam = Annotated[
 ]
 
 
+def _search_state(state: State) -> tuple[Searches, Clock]:
+    """The searches read the app's state directly: the rush's hottest routes, and Litestar
+    resolves two or more dependencies of a request in a task group of their own."""
+    searches: Searches = state.searches
+    clock: Clock = state.clock
+    return searches, clock
+
+
 class CatalogueController(Controller):
     path = "/api/v1"
     tags = ["catalogue"]  # noqa: RUF012 - Litestar reads a plain class attribute
@@ -141,24 +150,20 @@ class CatalogueController(Controller):
             for svc in await offers.public_services(db)
         ]
 
-    @get(
-        "/availability",
-        cache=True,
-        cache_key_builder=query_key("location", "service", "from", "to"),
-    )
+    @get("/availability")
     async def availability(
         self,
         *,
-        db: Transaction,
-        clock: ClockDep,
+        state: State,
         location: FromQuery[Annotated[str, _SLUG]],
         service: ServiceParam,
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: FromQuery[date | None] = None,
     ) -> AvailabilityOut:
         """Free start times per local day for one service set at one location."""
-        found = await search.availability(
-            db,
+        searches, clock = _search_state(state)
+        found = await searches.availability(
+            None,
             location_slug=location,
             service_slugs=service,
             first_day=from_,
@@ -174,16 +179,16 @@ class CatalogueController(Controller):
             days=[DayOut(day.day, day.starts) for day in found.days],
         )
 
-    @get("/availability/earliest", cache=True, cache_key_builder=query_key("service", "location"))
+    @get("/availability/earliest")
     async def earliest(
         self,
-        db: Transaction,
-        clock: ClockDep,
+        state: State,
         service: ServiceParam,
         location: LocationsParam = None,
     ) -> EarliestListOut:
         """The earliest free start at every location offering the whole service set."""
-        found = await search.earliest_starts(db, service, location, clock.now())
+        searches, clock = _search_state(state)
+        found = await searches.earliest_starts(None, service, location, clock.now())
         return EarliestListOut(
             services=service,
             locations=[

@@ -8,9 +8,10 @@ is fine for figures that move by the minute and keeps a popular page off the dat
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath
 
@@ -71,18 +72,23 @@ async def _transparency(
     return [_out(found, as_of) for found in await statistics.transparency(db, slug, as_of)]
 
 
+def _path(request: Request[Any, Any, Any]) -> str:
+    return request.url.path
+
+
 class TransparencyController(Controller):
     path = "/api/v1"
     tags = ["transparency"]  # noqa: RUF012 - Litestar reads a plain class attribute
     cache_control = CacheControlHeader(max_age=FRESH_SECONDS, public=True)
 
-    @get("/transparency", cache=FRESH_SECONDS)
+    # Keyed by the path alone: made-up query parameters must not grow the cache.
+    @get("/transparency", cache=FRESH_SECONDS, cache_key_builder=_path)
     async def overview(self, db: Transaction, clock: ClockDep) -> TransparencyOut:
         """Every active location, for open-data portals."""
         as_of = clock.now()
         return TransparencyOut(as_of, await _transparency(db, None, as_of))
 
-    @get("/locations/{slug:str}/transparency", cache=FRESH_SECONDS)
+    @get("/locations/{slug:str}/transparency", cache=FRESH_SECONDS, cache_key_builder=_path)
     async def location(
         self, db: Transaction, clock: ClockDep, slug: FromPath[str]
     ) -> LocationTransparencyOut:

@@ -32,6 +32,7 @@ from booking.api.dependencies import (
     ClockDep,
     LimiterDep,
     ProofOfWorkDep,
+    SearchesDep,
     SettingsDep,
     Transaction,
     UnitOfWorkDep,
@@ -166,7 +167,7 @@ class CitizenPages(Controller):
 
     @get("/standort")
     async def location(
-        self, request: AnyRequest, db: Transaction, clock: ClockDep
+        self, request: AnyRequest, db: Transaction, clock: ClockDep, searches: SearchesDep
     ) -> Template | Redirect:
         """Step 2a: each office offering the whole set with its earliest free time."""
         params = request.query_params
@@ -175,7 +176,7 @@ class CitizenPages(Controller):
         if "next" in params and chosen:
             target = [*_service_params(services), ("location", forms.location(params))]
             return Redirect(url("/zeit", target), status_code=303)
-        found = await search.earliest_starts(db, services, None, clock.now())
+        found = await searches.earliest_starts(db, services, None, clock.now())
         return page(
             request,
             "citizen/location.html",
@@ -188,13 +189,16 @@ class CitizenPages(Controller):
         )  # fmt: skip
 
     @get("/zeit")
-    async def time(self, request: AnyRequest, db: Transaction, clock: ClockDep) -> Template:
+    async def time(
+        self, request: AnyRequest, db: Transaction, clock: ClockDep, searches: SearchesDep
+    ) -> Template:
         """Step 2b: a month of days with free times, and the free times of one day."""
         params = request.query_params
         services, location = forms.services(params), forms.location(params)
         choice = await time_choice(
             db, clock.now(), location_slug=location, services=services,
             month=forms.optional_month(params), day=forms.optional_date(params, "day"),
+            searches=searches,
         )  # fmt: skip
         names = _chosen(await _catalogue(db), services)
         return _time_page(request, choice, services, names, forms.optional_start(params))

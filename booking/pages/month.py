@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from booking import search
 from booking.db import Connection
 from booking.db.offers import SetLocation
 from booking.search import DayStarts
+from booking.search_cache import UNCACHED, Searches
 
 
 class DayCell(msgspec.Struct, frozen=True):
@@ -71,21 +71,23 @@ async def time_choice(
     month: date | None,
     day: date | None,
     exclude: datetime | None = None,
+    searches: Searches = UNCACHED,
 ) -> TimeChoice:
     """Free starts of a month and of its chosen day (or its first free day).
 
     Without a month, the month of the chosen day, else of the earliest free start.
-    ``exclude`` leaves out the start a rescheduled appointment already has.
+    ``exclude`` leaves out the start a rescheduled appointment already has. Browsing pass
+    the process's cached ``searches``; a page right after a conflict shows the database.
     """
     if month is None and day is not None:
         month = first_of_month(day)
     if month is None:
-        found = await search.earliest_starts(conn, services, [location_slug], now)
+        found = await searches.earliest_starts(conn, services, [location_slug], now)
         earliest = found[0].earliest if found else None
         month = first_of_month(earliest.date()) if earliest else None
     if month is None:
         month = first_of_month(now.date())
-    found_month = await search.availability(
+    found_month = await searches.availability(
         conn,
         location_slug=location_slug,
         service_slugs=services,

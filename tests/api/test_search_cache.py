@@ -1,8 +1,8 @@
-"""The public searches' short-lived answers: fast for a rush, never a way to overbook."""
+"""Searches answered from memory for a moment: fast for a rush, never a way to overbook."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
 from datetime import UTC, datetime
 
 import asyncpg
@@ -31,9 +31,9 @@ async def app_client(settings: Settings, seconds: int) -> AsyncTestClient[Litest
 
 
 @pytest.fixture
-async def seeded(db: asyncpg.Connection, redis: Redis) -> AsyncIterator[asyncpg.Connection]:
+async def seeded(db: asyncpg.Connection, redis: Redis) -> asyncpg.Connection:
     await seed_demo(db, NOW)
-    yield db
+    return db
 
 
 async def fill(db: asyncpg.Connection, start: str) -> None:
@@ -110,3 +110,36 @@ async def test_errors_are_never_kept(settings: Settings, seeded: asyncpg.Connect
         assert (await client.get(unknown)).status_code == 422
         await seeded.execute("update location set slug = 'nirgendwo' where slug = 'mitte'")
         assert (await client.get(unknown)).status_code == 200
+
+
+async def form_token(client: Client, path: str) -> str:
+    page = await client.get(path)
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def test_the_time_page_browses_the_cache_but_a_conflict_shows_the_database(
+    settings: Settings, seeded: asyncpg.Connection
+) -> None:
+    """A citizen who loses a time is never offered it again in the same breath."""
+    time_page = "/zeit?service=personalausweis&location=mitte&day=2026-12-01&lang=en"
+    async with await app_client(settings, 60) as client:
+        first = (await tuesday_starts(client))[0]
+        label = datetime.fromisoformat(first).strftime("%H:%M")
+        assert f'value="{first}"' in (await client.get(time_page)).text
+        await fill(seeded, first)
+        assert f'value="{first}"' in (await client.get(time_page)).text  # still the cached month
+        taken = await client.post(
+            "/zeit",
+            data={
+                "_csrf_token": await form_token(client, time_page),
+                "service": "personalausweis",
+                "location": "mitte",
+                "start": first,
+            },
+            follow_redirects=False,
+        )
+        assert taken.status_code == 409
+        assert "just been taken" in taken.text
+        assert f'value="{first}"' not in taken.text, label
