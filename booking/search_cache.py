@@ -30,7 +30,8 @@ from booking import search
 from booking.db import Connection
 
 T = TypeVar("T")
-MAX_ANSWERS = 1000
+# A 93-day answer of a large office is about 250 KB: at worst some 64 MB per process.
+MAX_ANSWERS = 256
 
 
 @dataclass(slots=True)
