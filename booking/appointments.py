@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import asyncpg
 import msgspec
 
 from booking import search, tokens
@@ -100,9 +99,12 @@ class Contact(msgspec.Struct, frozen=True):
 
 
 async def _location_for(conn: Connection, location: str, services: list[str]) -> SetLocation:
-    await search.checked_services(conn, services)
-    found = await offers.locations_offering(conn, services, [location])
+    """The location with the set's rules; a location found offers every service, active, so
+    the services are checked only when none is, to say what is wrong."""
+    sane = 0 < len(services) <= search.MAX_SERVICES
+    found = await offers.locations_offering(conn, services, [location]) if sane else []
     if not found:
+        await search.checked_services(conn, services)
         if not await offers.known_location_slugs(conn, [location]):
             raise InvalidInput.field("location", f"unknown location: {location}")
         raise InvalidInput.field(
@@ -111,9 +113,13 @@ async def _location_for(conn: Connection, location: str, services: list[str]) ->
     return found[0]
 
 
-async def _span(
-    conn: Connection, location: SetLocation, start: datetime, now: datetime
-) -> tuple[datetime, datetime]:
+class Span(msgspec.Struct, frozen=True):
+    start: datetime
+    end: datetime
+    units: int
+
+
+async def _span(conn: Connection, location: SetLocation, start: datetime, now: datetime) -> Span:
     """The unit range a start needs, checked against lead time, horizon and windows."""
     earliest, latest = search.bookable_span(location, now)
     if start < earliest:
@@ -133,7 +139,7 @@ async def _span(
     )
     if not fits:
         raise Unbookable("This time is not offered; please choose another one.")
-    return start, end
+    return Span(start, end, needed)
 
 
 async def _free(
@@ -166,7 +172,15 @@ def _without(
 
 
 async def _take(conn: Connection, location_id: int, start: datetime, end: datetime) -> None:
-    needed = len(await q.unit_spans(conn, location_id, start, end))
+    await _take_units(
+        conn, location_id, start, end, len(await q.unit_spans(conn, location_id, start, end))
+    )
+
+
+async def _take_units(
+    conn: Connection, location_id: int, start: datetime, end: datetime, needed: int
+) -> None:
+    """A place on each of the ``needed`` units of the range, or Unbookable."""
     if await q.take_units(conn, location_id, start, end) < needed:
         # The transaction is rolled back by the caller, so the units taken so far return.
         raise Unbookable("This time has just been taken; please choose another one.")
@@ -205,13 +219,13 @@ async def place_hold(conn: Connection, ctx: Context, request: HoldRequest, clien
     previous = await q.delete_client_hold(conn, client)
     if previous is not None:
         await q.release_units(conn, previous.location_id, previous.starts_at, previous.ends_at)
-    start, end = await _span(conn, location, request.start, ctx.now)
-    await _take(conn, location.id, start, end)
+    span = await _span(conn, location, request.start, ctx.now)
+    await _take_units(conn, location.id, span.start, span.end, span.units)
     return await q.insert_hold(
         conn,
         location_id=location.id,
-        starts_at=start,
-        ends_at=end,
+        starts_at=span.start,
+        ends_at=span.end,
         services=location.service_ids,
         client_key=client,
         expires_at=ctx.now + timedelta(minutes=ctx.settings.hold_minutes),
@@ -259,7 +273,7 @@ async def book(
     conn: Connection, ctx: Context, request: BookingRequest, *, by_staff: bool = False
 ) -> Booking:
     location = await _location_for(conn, request.location, request.services)
-    start, end = await _span(conn, location, request.start, ctx.now)
+    span = await _span(conn, location, request.start, ctx.now)
     service_key = _service_key(location)
     if request.email and not by_staff:
         await q.lock_email(conn, request.email)
@@ -269,14 +283,16 @@ async def book(
                 "This email address already has the maximum number of open appointments "
                 "for these services. Cancel one first."
             )
-    if request.hold is None or not await _use_hold(conn, request.hold, location, start, ctx.now):
-        await _take(conn, location.id, start, end)
+    if request.hold is None or not await _use_hold(
+        conn, request.hold, location, span.start, ctx.now
+    ):
+        await _take_units(conn, location.id, span.start, span.end, span.units)
     pending = location.requires_confirmation and not by_staff
     appointment = await _create(
         conn,
         ctx,
         location,
-        (start, end),
+        (span.start, span.end),
         Contact(request.name, request.email, request.phone, request.language),
         pending_until=ctx.now + timedelta(minutes=ctx.settings.confirmation_minutes)
         if pending
@@ -338,7 +354,7 @@ async def _create(
     def secret(purpose: tokens.Purpose, code: str) -> bytes:
         return tokens.token_hash(tokens.derive_token(ctx.settings.secret_key, purpose, code, salt))
 
-    appointment_id, code = await _insert_with_fresh_code(
+    appointment = await _insert_with_fresh_code(
         conn,
         lambda code: NewAppointment(
             code=code,
@@ -360,21 +376,17 @@ async def _create(
         ),
     )
     counts = Counter(location.service_ids)
-    await q.insert_appointment_services(conn, appointment_id, sorted(counts.items()))
-    return await _reload(conn, code)
+    await q.insert_appointment_services(conn, appointment.id, sorted(counts.items()))
+    return appointment
 
 
 async def _insert_with_fresh_code(
     conn: Connection, make: Callable[[str], NewAppointment]
-) -> tuple[int, str]:
+) -> Appointment:
     for _ in range(_CODE_ATTEMPTS):
-        code = tokens.new_code()
-        try:
-            async with conn.transaction():  # a savepoint: a clash costs only this insert
-                return await q.insert_appointment(conn, make(code)), code
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != "appointment_code_key":
-                raise
+        inserted = await q.insert_appointment(conn, make(tokens.new_code()))
+        if inserted is not None:
+            return inserted
     raise BookingError("Could not allocate a booking code; please try again.")
 
 
@@ -532,7 +544,8 @@ async def reschedule(
     appointment = await _owned(conn, code, token)
     location = await _location_of(conn, appointment)
     _check_deadline(appointment, location, ctx.now)
-    start, end = await _span(conn, location, new_start, ctx.now)
+    span = await _span(conn, location, new_start, ctx.now)
+    start, end = span.start, span.end
     if start == appointment.starts_at:
         raise InvalidInput.field("start", "this is already the appointment's time")
     old, new = (appointment.starts_at, appointment.ends_at), (start, end)

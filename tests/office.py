@@ -117,7 +117,7 @@ async def appointment(
 ) -> str:
     """A booked appointment (its units are not taken: the queue does not look at them)."""
     code = tokens.new_code()
-    appointment_id = await appointment_q.insert_appointment(
+    inserted = await appointment_q.insert_appointment(
         conn,
         NewAppointment(
             code=code,
@@ -137,7 +137,8 @@ async def appointment(
             booked_by="staff",
         ),
     )
+    assert inserted is not None
     await appointment_q.insert_appointment_services(
-        conn, appointment_id, [(office.services[service], 1)]
+        conn, inserted.id, [(office.services[service], 1)]
     )
     return code

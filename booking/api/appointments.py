@@ -200,8 +200,7 @@ class AppointmentController(Controller):
         Needs a solved ``GET /api/v1/challenge`` in the ``Altcha`` header (one per request;
         an Idempotency-Key retry may repeat it)."""
         client = client_address(request, settings)
-        for limit in BOOKING_LIMITS:
-            await limiter.hit(limit, client)
+        await limiter.hit_all(BOOKING_LIMITS, client)
         ctx = Context(settings, clock.now())
         await pow.check(altcha, ctx.now, retry_of=idempotency_key)
         answer = await uow.run(lambda conn: book_once(conn, ctx, data, idempotency_key), ctx)

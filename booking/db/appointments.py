@@ -159,22 +159,28 @@ async def release_units(
 # -- appointments --------------------------------------------------------------------------
 
 
-async def insert_appointment(conn: Connection, new: NewAppointment) -> int:
-    appointment_id: int = await conn.fetchval(
-        """
+async def insert_appointment(conn: Connection, new: NewAppointment) -> Appointment | None:
+    """The new appointment as stored; None when its code is taken (the caller draws another).
+
+    ``on conflict (code)``: a clash needs no savepoint to recover from, any other violation
+    still aborts the transaction.
+    """
+    row = await conn.fetchrow(
+        f"""
         insert into appointment (code, location_id, starts_at, ends_at, status, citizen_name,
                                  email, phone, language, manage_token_hash, confirm_token_hash,
                                  token_salt, pending_until, service_key, booked_by,
                                  waitlist_entry_id)
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-        returning id
-        """,
+        on conflict (code) do nothing
+        returning {_APPOINTMENT_COLUMNS}
+        """,  # noqa: S608 - column list is a constant
         new.code, new.location_id, new.starts_at, new.ends_at, new.status, new.citizen_name,
         new.email, new.phone, new.language, new.manage_token_hash, new.confirm_token_hash,
         new.token_salt, new.pending_until, new.service_key, new.booked_by,
         new.waitlist_entry_id,
     )  # fmt: skip
-    return appointment_id
+    return None if row is None else Appointment(**dict(row))
 
 
 async def insert_appointment_services(

@@ -8,8 +8,13 @@ PostgreSQL stays the truth: when Redis is down nothing is lost, the sweep catche
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 from redis.exceptions import RedisError
 
 log = logging.getLogger("booking.outbox")
@@ -17,21 +22,56 @@ log = logging.getLogger("booking.outbox")
 SEND_JOB = "send_message"
 MATCH_JOB = "match_waitlist"
 
+# ArqRedis.enqueue_job's check-and-set (no job and no kept result under the id: store the
+# job, then queue its id), as one script for a whole batch: one round trip where arq's
+# WATCH, EXISTS and MULTI/EXEC take three per job. The keys and the job's encoding are
+# arq's own, so its worker runs these jobs like any other.
+# KEYS: queue, then job key and result key per job; ARGV: expiry ms, score, then the
+# serialised job and its id per job. Returns how many were newly queued.
+_ENQUEUE = """
+local queued = 0
+for n = 1, (#KEYS - 1) / 2 do
+  if redis.call('EXISTS', KEYS[2 * n], KEYS[2 * n + 1]) == 0 then
+    redis.call('PSETEX', KEYS[2 * n], ARGV[1], ARGV[2 * n + 1])
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[2 * n + 2])
+    queued = queued + 1
+  end
+end
+return queued
+"""
+
 
 def job_id(outbox_id: int, attempts: int) -> str:
     return f"outbox:{outbox_id}:{attempts}"
 
 
+async def _enqueue(
+    redis: ArqRedis, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]
+) -> int:
+    """Queue (job id, arguments) pairs to run now; ids already queued or kept are skipped."""
+    now = timestamp_ms()
+    keys: list[str] = [default_queue_name]
+    args: list[bytes | str | int] = [redis.expires_extra_ms, now]
+    for one, arguments in jobs:
+        keys += [job_key_prefix + one, result_key_prefix + one]
+        job = serialize_job(function, arguments, {}, None, now, serializer=redis.job_serializer)
+        args += [job, one]
+    return int(await redis.register_script(_ENQUEUE)(keys=keys, args=args))
+
+
 async def enqueue_messages(redis: ArqRedis, due: list[tuple[int, int]]) -> int:
     """Queue (outbox id, attempts so far) pairs; returns how many were newly queued."""
-    queued = 0
+    if not due:
+        return 0
     try:
-        for outbox_id, attempts in due:
-            job = await redis.enqueue_job(SEND_JOB, outbox_id, _job_id=job_id(outbox_id, attempts))
-            queued += job is not None
+        return await _enqueue(
+            redis,
+            SEND_JOB,
+            [(job_id(outbox_id, attempts), (outbox_id,)) for outbox_id, attempts in due],
+        )
     except (RedisError, OSError):
-        log.warning("queue unavailable; %d message(s) left for the sweep", len(due) - queued)
-    return queued
+        log.warning("queue unavailable; %d message(s) left for the sweep", len(due))
+        return 0
 
 
 async def wake_matcher(redis: ArqRedis) -> None:
@@ -41,6 +81,6 @@ async def wake_matcher(redis: ArqRedis) -> None:
     schedule catches whatever a lost wake-up would have done.
     """
     try:
-        await redis.enqueue_job(MATCH_JOB, _job_id="waitlist:match")
+        await _enqueue(redis, MATCH_JOB, [("waitlist:match", ())])
     except (RedisError, OSError):
         log.warning("queue unavailable; the waitlist matcher runs on its schedule")

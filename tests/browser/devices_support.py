@@ -92,7 +92,7 @@ async def appointment_now(site: Site, slug: str, service: str, *, minutes: int =
             assert service_id is not None
             start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
             code = tokens.new_code()
-            appointment_id = await appointment_q.insert_appointment(
+            inserted = await appointment_q.insert_appointment(
                 conn,
                 NewAppointment(
                     code=code, location_id=location_id, starts_at=start,
@@ -103,7 +103,8 @@ async def appointment_now(site: Site, slug: str, service: str, *, minutes: int =
                     service_key=str(service_id), booked_by="staff",
                 ),
             )  # fmt: skip
-            await appointment_q.insert_appointment_services(conn, appointment_id, [(service_id, 1)])
+            assert inserted is not None
+            await appointment_q.insert_appointment_services(conn, inserted.id, [(service_id, 1)])
     finally:
         await conn.close()
     return code
