@@ -67,6 +67,16 @@ class Stack:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
+    @contextlib.contextmanager
+    def paused(self, name: str) -> Iterator[None]:
+        """The process (group) stopped meanwhile: its work waits in the queue, nothing is lost."""
+        pid = self.processes[name].pid
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(pid, signal.SIGCONT)
+
     def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
