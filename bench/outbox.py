@@ -2,14 +2,16 @@
 
 Confirmations for booked appointments are written to the outbox and queued as the API
 queues them after commit; the figure is how fast the worker empties it. The yardstick
-sends as many ready-made messages of about a confirmation's size with the worker's
-concurrency (max_jobs) straight to the same sink process.
+sends as many copies of one real confirmation, built once beforehand, with the worker's
+concurrency (max_jobs) straight to the same sink process: one ``aiosmtplib.send`` each,
+connection and all, as a script mailing a ready-made message would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -17,6 +19,9 @@ import asyncpg
 
 from bench.context import Bench
 from bench.report import Result
+from booking import notifications
+from booking.db.outbox import OutboxMessage
+from booking.db.pool import create_pool
 from booking.redis_client import create_redis
 from booking.settings import Settings
 from booking.workers.enqueue import enqueue_messages
@@ -26,15 +31,34 @@ from booking.workers.settings import worker_settings
 CONCURRENCY: int = worker_settings(Settings())["max_jobs"]
 
 
-async def _raw(port: int, messages: int) -> float:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "a@b.example", "c@d.example", "bench"
-    message.set_content("x" * 4000)  # about the size of a confirmation with its calendar
+async def _confirmation(bench: Bench) -> EmailMessage:
+    """The confirmation the worker would send for one of the booked appointments."""
+    pool = await create_pool(bench.settings)
+    try:
+        async with pool.acquire() as conn:
+            appointment_id = await conn.fetchval(
+                "select id from appointment where status = 'booked' and email like 'citizen%'"
+                " order by id limit 1"
+            )
+            row = OutboxMessage(
+                id=0, kind="confirmation", appointment_id=appointment_id,
+                waitlist_entry_id=None, ticket_id=None, message_id="<bench-raw@bench.local>",
+                sequence=0, attempts=0,
+            )  # fmt: skip
+            built = await notifications.build(conn, bench.settings, datetime.now(UTC), row)
+    finally:
+        await pool.close()
+    assert isinstance(built, EmailMessage), built
+    return built
+
+
+async def _raw(bench: Bench, messages: int) -> float:
+    message = await _confirmation(bench)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one() -> None:
         async with gate:
-            await aiosmtplib.send(message, hostname="127.0.0.1", port=port)
+            await aiosmtplib.send(message, hostname="127.0.0.1", port=bench.stack.smtp_port)
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(messages)))
@@ -81,7 +105,7 @@ def run(bench: Bench) -> Result:
     messages = 150 if bench.quick else 600
     raw, worker = [], []
     for _ in range(bench.rounds):
-        raw.append(asyncio.run(_raw(bench.stack.smtp_port, messages)))
+        raw.append(asyncio.run(_raw(bench, messages)))
         worker.append(asyncio.run(_worker(bench, messages)))
     yardstick = len(raw) / sum(1 / r for r in raw)  # the rate over all rounds' messages
     figure = len(worker) / sum(1 / w for w in worker)

@@ -30,7 +30,7 @@ from booking.smtp import PermanentFailure, TemporaryFailure
 log = logging.getLogger("booking.outbox")
 
 MAX_ATTEMPTS = 12  # about a day of backing off
-Sender = Callable[[EmailMessage, Settings], Awaitable[None]]
+Sender = Callable[[EmailMessage], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -63,7 +63,11 @@ def entry_links(settings: Settings, public_id: str, salt: bytes) -> mail.Waitlis
 
 
 async def deliver(
-    pool: asyncpg.Pool, settings: Settings, now: datetime, outbox_id: int, send: Sender
+    pool: asyncpg.Pool,
+    settings: Settings,
+    now: datetime,
+    outbox_id: int,
+    send: Sender,
 ) -> str:
     """Send one row if it is due and not leased elsewhere; returns what happened."""
     async with pool.acquire() as conn:
@@ -71,13 +75,13 @@ async def deliver(
         message = await outbox.lease(conn, outbox_id, now, lease_for)
         if message is None:
             return "skipped"
-        built = await _build(conn, settings, now, message)
+        built = await build(conn, settings, now, message)
         if isinstance(built, str):
             await outbox.mark_sent(conn, message.id, now, built)
             return built
     outcome, reason = "sent", ""
     try:
-        await send(built, settings)
+        await send(built)
     except PermanentFailure as exc:
         outcome, reason = "failed", str(exc)
     except TemporaryFailure as exc:
@@ -97,7 +101,7 @@ async def deliver(
     return outcome
 
 
-async def _build(
+async def build(
     conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
 ) -> EmailMessage | str:
     """The mail as of now, or why there is none to send."""

@@ -1,16 +1,35 @@
-"""Sending one message over SMTP, and telling a temporary failure from a permanent one.
+"""Sending messages over SMTP, and telling a temporary failure from a permanent one.
 
 A temporary failure (server down, 4xx, timeout, a login problem the operator will fix) is
 retried later; a permanent one (5xx for the recipient) is marked failed with its reason.
+
+The worker keeps its connections open between messages (``Relay``): connecting, EHLO,
+STARTTLS and login cost the relay and us more than a message itself. A kept connection
+the server has closed meanwhile is noticed and the message goes out on a fresh one (should
+the server have taken it just before dropping the line, the citizen gets it twice with the
+same Message-ID: at least once, as after a killed worker). A message counts as sent only
+when the server answered its DATA with 2xx.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from email.message import EmailMessage
+from typing import Final
 
 import aiosmtplib
 
 from booking.settings import Settings
+
+TIMEOUT: Final = 30  # seconds for connecting and for each command
+# A connection unused for longer is closed rather than reused: servers drop idle clients
+# after a while (Postfix after 300 s), and one that did would only cost a failed attempt.
+IDLE_SECONDS: Final = 30.0
+# "Service not available, closing transmission channel": what a server says to a
+# connection it is about to close (idle timeout, restart), not about the message.
+_CLOSING: Final = 421
 
 
 class TemporaryFailure(Exception):
@@ -25,18 +44,18 @@ def _permanent(code: int) -> bool:
     return 500 <= code < 600
 
 
-async def send(message: EmailMessage, settings: Settings) -> None:
+def _dropped(exc: Exception) -> bool:
+    """Whether ``exc`` says the connection was gone, rather than anything about the message."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code == _CLOSING
+    return isinstance(exc, aiosmtplib.SMTPServerDisconnected | ConnectionError)
+
+
+@contextmanager
+def _classified() -> Iterator[None]:
+    """aiosmtplib's and the network's exceptions as TemporaryFailure or PermanentFailure."""
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_user or None,
-            password=settings.smtp_password or None,
-            start_tls=settings.smtp_security == "starttls",
-            use_tls=settings.smtp_security == "tls",
-            timeout=30,
-        )
+        yield
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [error.code for error in exc.recipients]
         text = "; ".join(f"{error.code} {error.message}" for error in exc.recipients)
@@ -52,3 +71,78 @@ async def send(message: EmailMessage, settings: Settings) -> None:
         raise TemporaryFailure(f"deferred: {exc.code} {exc.message}") from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
+
+
+class Relay:
+    """Connections to the configured relay, each used by one message at a time.
+
+    There are never more than messages being sent at once (the worker's max_jobs); the
+    idle ones wait, most recently used first, until the next message or IDLE_SECONDS.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._idle: list[tuple[float, aiosmtplib.SMTP]] = []  # (idle since, connection)
+
+    async def send(self, mail: EmailMessage) -> None:
+        """Return once the server accepted the message; raise TemporaryFailure or
+        PermanentFailure otherwise."""
+        with _classified():
+            smtp = self._kept()
+            if smtp is not None:
+                try:
+                    await self._send_on(smtp, mail)
+                except Exception as exc:
+                    if not _dropped(exc):
+                        raise
+                else:
+                    return
+            await self._send_on(await self._connect(), mail)
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection (the worker is stopping)."""
+        idle, self._idle = self._idle, []
+        for _, smtp in idle:
+            with suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await smtp.quit(timeout=5)
+            smtp.close()
+
+    def _kept(self) -> aiosmtplib.SMTP | None:
+        """The most recently used idle connection that is still open; stale ones are closed."""
+        now = time.monotonic()
+        while self._idle and now - self._idle[0][0] > IDLE_SECONDS:
+            self._idle.pop(0)[1].close()
+        while self._idle:
+            _, smtp = self._idle.pop()
+            if smtp.is_connected:
+                return smtp
+            smtp.close()
+        return None
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        settings = self._settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user or None,
+            password=settings.smtp_password or None,
+            start_tls=settings.smtp_security == "starttls",
+            use_tls=settings.smtp_security == "tls",
+            timeout=TIMEOUT,
+        )
+        try:
+            await smtp.connect()  # with EHLO, STARTTLS and login as configured
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    async def _send_on(self, smtp: aiosmtplib.SMTP, mail: EmailMessage) -> None:
+        """One transaction; the connection is kept only when it went through cleanly
+        (after an error reply or a timeout its state is not worth guessing)."""
+        try:
+            await smtp.send_message(mail)
+        except BaseException:
+            smtp.close()
+            raise
+        self._idle.append((time.monotonic(), smtp))

@@ -27,6 +27,7 @@ class OutboxMessage(msgspec.Struct, frozen=True):
 class DueMessage(msgspec.Struct, frozen=True):
     id: int
     attempts: int
+    stale: bool  # due for longer than ``stale_after``: whatever job it had is lost
 
 
 async def lease(
@@ -69,16 +70,18 @@ async def retry_later(conn: Connection, outbox_id: int, at: datetime, reason: st
     )  # fmt: skip
 
 
-async def due_messages(conn: Connection, now: datetime, limit: int) -> list[DueMessage]:
+async def due_messages(
+    conn: Connection, now: datetime, limit: int, stale_after: timedelta
+) -> list[DueMessage]:
     rows = await conn.fetch(
         """
-        select id, attempts from outbox
+        select id, attempts, not_before < $1::timestamptz - $3::interval as stale from outbox
          where sent_at is null and failed_at is null and not_before <= $1
            and (claimed_until is null or claimed_until < $1)
          order by not_before, id
          limit $2
         """,
-        now, limit,
+        now, limit, stale_after,
     )  # fmt: skip
     return [DueMessage(**dict(row)) for row in rows]
 

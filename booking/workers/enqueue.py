@@ -41,8 +41,9 @@ return queued
 """
 
 
-def job_id(outbox_id: int, attempts: int) -> str:
-    return f"outbox:{outbox_id}:{attempts}"
+def job_id(outbox_id: int, attempts: int, again: str = "") -> str:
+    """``again`` tells a later job for the same attempt from one that was lost."""
+    return f"outbox:{outbox_id}:{attempts}" + (f":{again}" if again else "")
 
 
 async def _enqueue(
@@ -59,7 +60,7 @@ async def _enqueue(
     return int(await redis.register_script(_ENQUEUE)(keys=keys, args=args))
 
 
-async def enqueue_messages(redis: ArqRedis, due: list[tuple[int, int]]) -> int:
+async def enqueue_messages(redis: ArqRedis, due: list[tuple[int, int]], again: str = "") -> int:
     """Queue (outbox id, attempts so far) pairs; returns how many were newly queued."""
     if not due:
         return 0
@@ -67,7 +68,7 @@ async def enqueue_messages(redis: ArqRedis, due: list[tuple[int, int]]) -> int:
         return await _enqueue(
             redis,
             SEND_JOB,
-            [(job_id(outbox_id, attempts), (outbox_id,)) for outbox_id, attempts in due],
+            [(job_id(outbox_id, attempts, again), (outbox_id,)) for outbox_id, attempts in due],
         )
     except (RedisError, OSError):
         log.warning("queue unavailable; %d message(s) left for the sweep", len(due))

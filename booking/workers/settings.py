@@ -12,6 +12,7 @@ from booking.clock import Clock, SystemClock
 from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
+from booking.smtp import Relay
 from booking.workers.enqueue import MATCH_JOB, SEND_JOB
 from booking.workers.tasks import (
     close_queues,
@@ -35,8 +36,12 @@ def worker_settings(
         # The waitlist lottery's draws; tests pass a seeded one.
         ctx["rng"] = rng or random.SystemRandom()
         ctx["db_pool"] = await create_pool(settings)
+        ctx["relay"] = Relay(settings)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        relay = ctx.get("relay")
+        if relay is not None:
+            await relay.close()
         pool = ctx.get("db_pool")
         if pool is not None:
             await pool.close()
@@ -73,6 +78,9 @@ def worker_settings(
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
         "max_jobs": 20,
+        # arq looks for new jobs this often (its default is half a second): a mail queued
+        # after a booking goes out at once, and a burst is not paused between batches.
+        "poll_delay": 0.05,
         "job_timeout": 300,
         "keep_result": 3600,
         "handle_signals": True,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from booking import appointments, notifications, queueing, smtp, waitlist
+from booking import appointments, notifications, queueing, waitlist
 from booking.db import outbox
 from booking.db.appointments import delete_old_idempotency_keys
 from booking.db.privacy import erase_personal_data_before
@@ -67,15 +67,30 @@ async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
 
 async def send_message(ctx: dict[str, Any], outbox_id: int) -> str:
     return await notifications.deliver(
-        ctx["db_pool"], ctx["settings"], ctx["clock"].now(), outbox_id, smtp.send
+        ctx["db_pool"],
+        ctx["settings"],
+        ctx["clock"].now(),
+        outbox_id,
+        ctx["relay"].send,
     )
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Queue every due row still unsent: Redis was down, or the API died after commit."""
+    """Queue every due row still unsent: Redis was down, or the API died after commit.
+
+    A worker killed between taking a row's job and leasing the row leaves that job marked
+    as running for arq's in-progress timeout, and the row's job id taken. A row due for
+    longer than a lease has lost its job so, and gets one under an id of this minute.
+    """
+    now = ctx["clock"].now()
+    stale_after = timedelta(seconds=ctx["settings"].outbox_lease_seconds)
     async with ctx["db_pool"].acquire() as conn:
-        due = await outbox.due_messages(conn, ctx["clock"].now(), 500)
-    return await enqueue_messages(ctx["redis"], [(m.id, m.attempts) for m in due])
+        due = await outbox.due_messages(conn, now, 500, stale_after)
+    queued = await enqueue_messages(ctx["redis"], [(m.id, m.attempts) for m in due if not m.stale])
+    stale = [(m.id, m.attempts) for m in due if m.stale]
+    if stale:
+        queued += await enqueue_messages(ctx["redis"], stale, again=f"{now:%Y%m%d%H%M}")
+    return queued
 
 
 async def create_reminders(ctx: dict[str, Any]) -> int:

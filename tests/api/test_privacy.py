@@ -314,7 +314,7 @@ async def test_no_personal_data_and_no_token_reaches_the_logs(
         mail = msgspec.structs.replace(settings, smtp_port=inbox.port)
 
         async def deliver() -> None:
-            worker = Worker(**worker_settings(mail, clock), burst=True, poll_delay=0.05)
+            worker = Worker(**worker_settings(mail, clock), burst=True)
             try:
                 await worker.main()
             finally:

@@ -124,7 +124,7 @@ async def test_the_daily_job_moves_the_horizon_on(
         queue = create_redis(settings)
         await queue.enqueue_job("extend_grids")
         await queue.aclose()
-        worker = Worker(**worker_settings(settings, clock), burst=True, poll_delay=0.05)
+        worker = Worker(**worker_settings(settings, clock), burst=True)
         try:
             await worker.main()
         finally:

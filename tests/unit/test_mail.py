@@ -392,8 +392,10 @@ def test_the_qr_code_is_the_booking_code_inline_by_content_id() -> None:
     assert isinstance(png, bytes)
     width, matrix = png_matrix(png, scale=8, border=4)
     assert int(match[3]) == int(match[4]) == width
-    expected = segno.make_qr("K7M3QX", error="m").matrix
-    assert matrix == [[bool(m) for m in row] for row in expected]
+    # The code as a QR code at error level M (or better), under whichever of the eight masks:
+    # every reader tries them all.
+    encodings = [segno.make_qr("K7M3QX", error="m", mask=mask).matrix for mask in range(8)]
+    assert matrix in [[[bool(m) for m in row] for row in expected] for expected in encodings]
     assert len(matrix) >= 21  # a full QR code, not Micro QR
 
 
@@ -443,3 +445,43 @@ def test_missing_links_are_a_callers_mistake() -> None:
             "confirmation", booking(email=None), SETTINGS, NOW, message_id=MESSAGE_ID,
             links=LINKS, documents=[],
         )  # fmt: skip
+
+
+# -- names and texts of any shape ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        " ".join(["Jörg Müller-Lüdenscheidt von und zu Gänseblümchenhausen am Großen See"] * 3),
+        "李小龍",
+        'O\'Brien "Bob" \\ Smith',
+        "Doe, John",
+    ],
+)
+def test_any_name_reaches_the_to_header_exactly(name: str) -> None:
+    msg = sent("confirmation", citizen_name=name)
+    assert msg["To"].addresses[0].display_name == name
+    assert msg["To"].addresses[0].addr_spec == "erika@example.org"
+    assert text(msg).startswith(f"Guten Tag {name},\n")
+
+
+def test_the_calendar_reads_back_what_was_written_whatever_the_names() -> None:
+    odd = 'Bürgeramt "Mitte"; Haus 2, Raum 3: Ebene \\ 1 ^ \N{RIGHT SINGLE QUOTATION MARK}'
+    location = msgspec.structs.replace(LOCATION, name_de=odd, street="Am Markt 1;2")
+    services = [BookedService("x", "Ausweis, vorläufig; mit Foto\nund Kopie", "x", 1)]
+    subject = msgspec.structs.replace(
+        booking(citizen_name='Erika "E" Müller; Köln, Rhein'), location=location,
+        services=services,
+    )  # fmt: skip
+    _, _, event = calendar_of(sent("confirmation", subject))
+    assert (
+        str(event["SUMMARY"])
+        == f"Termin: Ausweis, vorläufig; mit Foto\nund Kopie \N{EN DASH} {odd}"
+    )
+    assert str(event["LOCATION"]) == f"{odd}, Am Markt 1;2, 12345 Musterstadt"
+    assert (
+        str(event["DESCRIPTION"]) == "Buchungscode: K7M3QX\nAusweis, vorläufig; mit Foto\nund Kopie"
+    )
+    assert event["ORGANIZER"].params["CN"] == odd
+    assert event["ATTENDEE"].params["CN"] == 'Erika "E" Müller; Köln, Rhein'

@@ -39,7 +39,7 @@ async def test_worker_erases_contact_data_after_the_retention_period(
     queue = create_redis(settings)
     job = await queue.enqueue_job("erase_personal_data")
     assert job is not None
-    worker = Worker(**worker_settings(settings), burst=True, poll_delay=0.05)
+    worker = Worker(**worker_settings(settings), burst=True)
     try:
         await worker.main()
     finally:

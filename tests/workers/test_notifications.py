@@ -102,7 +102,7 @@ async def client(
 
 
 async def run_worker(settings: Settings, clock: FixedClock) -> None:
-    worker = Worker(**worker_settings(settings, clock), burst=True, poll_delay=0.05)
+    worker = Worker(**worker_settings(settings, clock), burst=True)
     try:
         await worker.main()
     finally:

@@ -129,7 +129,7 @@ async def settle(settings: Settings, clock: FixedClock, rng: random.Random | Non
     """Burst workers until the queue is empty; a job queued while the last one finished (the
     matcher woken by an expiry) waits for the next burst, as it would for the next poll."""
     for _ in range(3):
-        worker = Worker(**worker_settings(settings, clock, rng), burst=True, poll_delay=0.05)
+        worker = Worker(**worker_settings(settings, clock, rng), burst=True)
         try:
             await worker.main()
         finally:
