@@ -127,19 +127,10 @@ def run(bench: Bench) -> Result:
     (RESULTS / "booking.pgbench.sql").write_text(script)
     starts_file = bench.scratch / "starts.txt"
     starts_file.write_text("\n".join(starts) + "\n")
-    http, sql = [], []
     with bench.stack.paused("worker"):
-        for round_ in range(bench.rounds):
-            http.append(_book(bench, starts_file, round_))
-            sql.append(
-                loadgen.pgbench(
-                    bench.stack.database_url,
-                    script,
-                    seconds=bench.seconds,
-                    clients=CONNECTIONS,
-                    folder=bench.scratch,
-                )
-            )
+        http, sql = bench.against_pgbench(
+            lambda round_: _book(bench, starts_file, round_), script, CONNECTIONS
+        )
     drained = asyncio.run(_drain(bench))
     rate, p50, p99, share = combine(http)
     yardstick, _, sql_p99, _ = combine(sql)

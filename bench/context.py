@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from bench.data import Loaded
+from bench.loadgen import Run, pgbench
 from bench.recording import Recording, RecordingPool
 from bench.stack import Stack
 from booking.settings import Settings, load_settings
@@ -23,6 +24,25 @@ class Bench:
     rounds: int  # scenario and yardstick alternate this many times
     quick: bool
     scratch: Path
+
+    def against_pgbench(
+        self, scenario: Callable[[int], Run], script: str, clients: int
+    ) -> tuple[list[Run], list[Run]]:
+        """Each round the scenario, then pgbench with ``script``: load from other work on
+        the machine hits both sides alike."""
+        ours, theirs = [], []
+        for round_ in range(self.rounds):
+            ours.append(scenario(round_))
+            theirs.append(
+                pgbench(
+                    self.stack.database_url,
+                    script,
+                    seconds=self.seconds,
+                    clients=clients,
+                    folder=self.scratch,
+                )
+            )
+        return ours, theirs
 
     @property
     def settings(self) -> Settings:

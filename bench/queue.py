@@ -115,18 +115,9 @@ def run(bench: Bench) -> Result:
     script = asyncio.run(_script(bench))
     (RESULTS / "call-next.pgbench.sql").write_text(script)
     clients = len(bench.loaded.desks)
-    http, sql = [], []
-    for _ in range(bench.rounds):
-        http.append(asyncio.run(_desks(bench, bench.seconds)))
-        sql.append(
-            loadgen.pgbench(
-                bench.stack.database_url,
-                script,
-                seconds=bench.seconds,
-                clients=clients,
-                folder=bench.scratch,
-            )
-        )
+    http, sql = bench.against_pgbench(
+        lambda _: asyncio.run(_desks(bench, bench.seconds)), script, clients
+    )
     rate, p50, p99, share = combine(http)
     yardstick, *_ = combine(sql)
     ratio = rate / yardstick

@@ -7,28 +7,25 @@ and the next message still goes out.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from booking.embedded import free_port
 from booking.settings import Settings
 from booking.smtp import PermanentFailure, Relay, TemporaryFailure
+from tests.workers.test_notifications import Inbox
 
 
-class Server:
-    """Keeps each accepted Message-ID with the connection it came on; refuses as told."""
+class Server(Inbox):
+    """The inbox, also knowing the connection each message came on; refuses as told."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[str, int]] = []  # (Message-ID, connection)
-        self.refuse = ""  # 550 for this recipient
+        super().__init__(free_port())
+        self.connection_of: dict[str, int] = {}  # Message-ID -> the session it came in
         self.defer_data = 0  # this many DATA commands get a 451
         self.close_next_mail = False  # answer the next MAIL with 421, as at an idle timeout
-        self._controller: Controller | None = None
 
     async def handle_MAIL(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -39,37 +36,16 @@ class Server:
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address == self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         if self.defer_data:
             self.defer_data -= 1
             return "451 4.3.0 try again later"
-        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        self.received.append((str(parsed["Message-ID"]), id(session)))
-        return "250 accepted"
-
-    def start(self) -> None:
-        # A stopped controller cannot start again: each start is a fresh server, same port.
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def ids(self) -> list[str]:
-        return [message_id for message_id, _ in self.received]
+        answer = await super().handle_DATA(server, session, envelope)
+        self.connection_of[self.ids()[-1]] = id(session)
+        return answer
 
     def connections(self) -> int:
-        return len({connection for _, connection in self.received})
+        return len(set(self.connection_of.values()))
 
 
 @pytest.fixture
@@ -89,11 +65,8 @@ async def relay(server: Server) -> AsyncIterator[Relay]:
 
 def mail(n: int, to: str = "erika@example.org") -> EmailMessage:
     message = EmailMessage()
-    message["From"], message["To"], message["Message-ID"] = (
-        "termine@example.org",
-        to,
-        f"<m{n}@test>",
-    )
+    message["From"], message["To"] = "termine@example.org", to
+    message["Message-ID"] = f"<m{n}@test>"
     message.set_content("Hallo")
     return message
 
