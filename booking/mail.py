@@ -27,10 +27,11 @@ Nothing here logs: names and addresses stay in the message.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
 from email.utils import format_datetime as rfc5322_date
+from functools import cache
 from html import escape
 from io import BytesIO
 from typing import Final, Literal, NamedTuple
@@ -106,9 +107,23 @@ _METHOD: Final[dict[Kind, calendar.Method | None]] = {
 # The QR code is only shown while it can be scanned: not before confirmation, not once void.
 _WITH_QR: Final = frozenset({"confirmation", "reschedule", "reminder"})
 
+
+class _Headers(HeaderRegistry):
+    """The standard registry, building each header's class once instead of per header.
+
+    The ``email`` package makes a new class with ``type()`` for every header it stores (some
+    forty per mail): a fifth of the time it took to build one.
+    """
+
+    @cache  # noqa: B019 - one registry per process, a few dozen header names
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        return super().__getitem__(name)
+
+
+_POLICY: Final = SMTP.clone(header_factory=_Headers())
 # Python's header folder garbles a Subject folded next to an encoded word (it doubles or drops
 # the space before the dash and "Bürgeramt"). Unfolded, no header of ours nears RFC 5322's limit.
-_HEADER_POLICY: Final = SMTP.clone(max_line_length=998)
+_HEADER_POLICY: Final = _POLICY.clone(max_line_length=998)
 
 
 class _Words(NamedTuple):
@@ -430,7 +445,7 @@ def build_message(
         _fill(msg, "alternative", body)
         return msg
     ics = calendar.invitation(booking, settings, now, method)
-    invitation = MIMEPart(policy=SMTP)
+    invitation = MIMEPart(policy=_POLICY)
     invitation.set_content(
         ics,
         maintype="text",
@@ -438,7 +453,7 @@ def build_message(
         cte="base64",  # keeps the calendar's CRLF line ends byte for byte
         params={"charset": "UTF-8", "method": method},
     )
-    attachment = MIMEPart(policy=SMTP)
+    attachment = MIMEPart(policy=_POLICY)
     attachment.set_content(
         ics,
         maintype="application",
@@ -596,7 +611,7 @@ def _qr_image(code: str, cid: str) -> _Image:
     qr = segno.make_qr(code, error="m", mask=_QR_MASK)
     png = BytesIO()
     qr.save(png, kind="png", scale=_QR_SCALE, border=_QR_BORDER)
-    part = MIMEPart(policy=SMTP)
+    part = MIMEPart(policy=_POLICY)
     part.set_content(
         png.getvalue(),
         maintype="image",
@@ -610,14 +625,14 @@ def _qr_image(code: str, cid: str) -> _Image:
 
 
 def _text_part(text: str, subtype: str) -> MIMEPart:
-    part = MIMEPart(policy=SMTP)
+    part = MIMEPart(policy=_POLICY)
     # Quoted-printable: readable in the source, and no 8BITMIME needed from the relay.
     part.set_content(text, subtype=subtype, charset="utf-8", cte="quoted-printable")
     return part
 
 
 def _multipart(subtype: str, *parts: MIMEPart) -> MIMEPart:
-    container = MIMEPart(policy=SMTP)
+    container = MIMEPart(policy=_POLICY)
     _fill(container, subtype, list(parts))
     return container
 
