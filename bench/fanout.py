@@ -84,5 +84,6 @@ def run(bench: Bench) -> Result:
             "max ms": round(max(delays, default=float("nan")), 1),
             "all subscribed after s": round(subscribed_after, 1),
             "reconnects while subscribing": found["reconnects"],
+            "board failures": found["failures"],
         },
     )

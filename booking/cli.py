@@ -32,6 +32,8 @@ log = logging.getLogger("booking")
 
 # What `serve` gives requests in flight after SIGTERM (compose's stop_grace_period is longer).
 SHUTDOWN_GRACE_SECONDS = 25
+MAX_PENDING_CONNECTIONS = 4096  # Linux's default somaxconn since 5.4
+MAX_REQUESTS_PER_WORKER = 4096
 
 
 class CommandError(Exception):
@@ -141,6 +143,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         log_dictconfig=logging_config(settings.log_level),
         # A client gets 10 s to send its request head (slow-loris), bodies are capped by the app.
         http1_settings=HTTP1Settings(header_read_timeout=10_000),
+        # Display boards and desk pages keep a stream open for minutes, each one of a worker's
+        # requests in progress; at Granian's default (1024 / workers) a thousand boards left
+        # a desk's call waiting in line until some stream ended. The pool still bounds the
+        # database; the kernel's queue takes a burst of boards switched on together.
+        backlog=MAX_PENDING_CONNECTIONS,
+        backpressure=MAX_REQUESTS_PER_WORKER,
         respawn_failed_workers=True,
         # SIGTERM: workers stop accepting and finish the requests in flight, for this long.
         workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,

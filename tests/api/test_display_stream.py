@@ -255,3 +255,40 @@ async def test_an_open_stream_does_not_hold_up_a_graceful_stop(
             assert time.monotonic() - started < 5
     finally:
         server.kill()
+
+
+# More boards than Granian lets one worker serve at once by default (1024 / workers).
+MANY_BOARDS = 1100
+
+
+async def test_a_desk_is_answered_while_more_than_a_thousand_boards_follow(
+    office: tuple[Office, dict[str, str]], servers: tuple[Service, Service]
+) -> None:
+    """A board's stream stays open for minutes; a desk's call must not queue behind them."""
+    desk_office, staff = office
+    a, _ = servers
+    boards = [Board(str(n)) for n in range(MANY_BOARDS)]
+    many = httpx.Limits(max_connections=MANY_BOARDS + 10, max_keepalive_connections=10)
+    async with httpx.AsyncClient(base_url=a.url, timeout=15, limits=many) as http:
+        followers = [
+            asyncio.create_task(board.follow(http, BOARD, bearer(desk_office.display)))
+            for board in boards
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(b.subscribed.wait() for b in boards)), 60)
+            issued = await http.post("/api/v1/kiosk/tickets", headers=bearer(desk_office.kiosk),
+                                     json={"service": EVERYTHING[0]})  # fmt: skip
+            assert issued.status_code == 201, issued.text
+            called = await http.post(f"{STAFF}/call-next", headers=bearer(staff["Schalter 1"]))
+            assert called.status_code == 200, called.text
+            code = called.json()["ticket"]["code"]
+
+            async def all_shown() -> bool:
+                return all(any(e["code"] == code for e in b.events) for b in boards)
+
+            await wait_for(all_shown, 30)
+        finally:
+            for task in followers:
+                task.cancel()
+            await asyncio.gather(*followers, return_exceptions=True)
+    assert not a.errors()
