@@ -1,5 +1,6 @@
 -- POST /api/v1/appointments, each request a new citizen (email, address, Idempotency-Key)
--- at the next start of this thread's share of the starts file.
+-- at the next start of this thread's share of the starts file; round n begins n halves
+-- of the share in, so the two rounds of a full run book distinct starts too.
 -- Arguments: starts-file location service threads run-tag
 local threads = 0
 setup = function(thread)
@@ -7,7 +8,7 @@ setup = function(thread)
   threads = threads + 1
 end
 
-local starts, counter = {}, 0
+local starts, counter, offset = {}, 0, 0
 local location, service, run
 
 init = function(args)
@@ -17,6 +18,7 @@ init = function(args)
     if i % total == tid then starts[#starts + 1] = line end
     i = i + 1
   end
+  offset = (tonumber(string.sub(run, 2)) or 0) * math.floor(#starts / 2)
 end
 
 local function address(n)
@@ -26,7 +28,7 @@ end
 request = function()
   counter = counter + 1
   local id = tid * 1000000 + counter
-  local start = starts[(counter - 1) % #starts + 1]
+  local start = starts[(counter - 1 + offset) % #starts + 1]
   local body = string.format(
     '{"location":"%s","services":["%s"],"start":"%s","name":"Bench Citizen",' ..
     '"email":"c%d.%s@example.org","language":"de"}', location, service, start, id, run)
