@@ -4,24 +4,21 @@ The sweep gives such a row a job of its own, so the mail still goes out soon."""
 
 from __future__ import annotations
 
-import asyncio
+from pathlib import Path
 
 import asyncpg
-import msgspec
 from arq.constants import in_progress_key_prefix
-from arq.worker import Worker
 from redis.asyncio import Redis
 
 from booking.redis_client import create_redis
 from booking.settings import Settings
 from booking.workers.enqueue import enqueue_messages, job_id
-from booking.workers.settings import worker_settings
-from tests.processes import Inbox, wait_for
+from tests.processes import Inbox, service_env, start_worker, wait_for
 from tests.workers.test_worker_faults import MESSAGES, queue_confirmations
 
 
 async def test_mails_whose_jobs_a_dead_worker_took_are_sent_by_the_next(
-    settings: Settings, db: asyncpg.Connection, redis: Redis
+    settings: Settings, db: asyncpg.Connection, redis: Redis, tmp_path: Path
 ) -> None:
     await queue_confirmations(db)
     # Due for longer than a lease, and each one's job taken by a worker that is gone.
@@ -36,11 +33,11 @@ async def test_mails_whose_jobs_a_dead_worker_took_are_sent_by_the_next(
         await redis.psetex(in_progress_key_prefix + job_id(outbox_id, attempts), 300_000, b"1")
 
     with Inbox() as inbox:
-        mail_settings = msgspec.structs.replace(
-            settings, smtp_port=inbox.port, outbox_lease_seconds=60
-        )
-        worker = Worker(**worker_settings(mail_settings))
-        running = asyncio.create_task(worker.main())
+        env = service_env(
+            settings.database_url, settings.redis_url, smtp_port=str(inbox.port),
+            outbox_lease_seconds="60",
+        )  # fmt: skip
+        worker = start_worker(env, tmp_path)
 
         async def all_arrived() -> bool:
             return len(inbox.received) >= MESSAGES
@@ -48,8 +45,6 @@ async def test_mails_whose_jobs_a_dead_worker_took_are_sent_by_the_next(
         try:
             await wait_for(all_arrived, 60)
         finally:
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
-            await worker.close()
+            worker.terminate()
     assert sorted(inbox.received) == sorted(f"<m{n}@test.local>" for n in range(MESSAGES))
     assert await db.fetchval("select count(*) from outbox where sent_at is null") == 0
