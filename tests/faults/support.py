@@ -6,11 +6,17 @@ can be sent again: it then books, or replays what had been committed, never both
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
+
+from tests.processes import wait_for
 
 LOCATION = "mitte"
 SERVICE = "meldebescheinigung"  # one grid unit at mitte
@@ -60,3 +66,33 @@ class Attempt:
         self.status = answer.status_code
         self.body = answer.json()
         return self
+
+
+@asynccontextmanager
+async def held_booking(
+    db: asyncpg.Connection, http: httpx.AsyncClient, database_url: str, start: str
+) -> AsyncIterator[asyncio.Task[Attempt]]:
+    """A booking in flight for as long as the block runs: the test's row lock on its unit
+    keeps it waiting (on a pooled connection of the server's) until the block ends."""
+    async with db.transaction():
+        await db.execute(
+            "select 1 from slot where starts_at = $2 and location_id = "
+            "(select id from location where slug = $1) for update",
+            LOCATION, datetime.fromisoformat(start),
+        )  # fmt: skip
+        booking = asyncio.create_task(Attempt(0, start).send(http))
+        await wait_for(lambda: lock_waiters(database_url), 30)
+        yield booking
+
+
+async def lock_waiters(database_url: str) -> bool:
+    """Whether a backend of this database waits for a lock (the booking behind the test's)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        waiting: int = await conn.fetchval(
+            "select count(*) from pg_stat_activity"
+            " where datname = current_database() and wait_event_type = 'Lock'"
+        )
+        return waiting > 0
+    finally:
+        await conn.close()

@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from booking.demo import seed_demo
-from tests.faults.support import LOCATION, Attempt, free_starts
+from tests.faults.support import Attempt, free_starts, held_booking
 from tests.processes import Inbox, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
 
@@ -34,16 +34,7 @@ async def test_sigterm_lets_a_slow_booking_finish_before_the_api_exits(
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             start = (await free_starts(http))[0]
-            async with db.transaction():
-                # The unit's row lock keeps the booking waiting: a slow request in flight.
-                await db.execute(
-                    "select 1 from slot where starts_at = $2 and location_id = "
-                    "(select id from location where slug = $1) for update",
-                    LOCATION, datetime.fromisoformat(start),
-                )  # fmt: skip
-                booking = asyncio.create_task(Attempt(0, start).send(http))
-
-                await wait_for(lambda: lock_waiters(database_url), 30)
+            async with held_booking(db, http, database_url, start) as booking:
                 server.process.send_signal(signal.SIGTERM)
                 await asyncio.sleep(DRAINING_SECONDS)
                 assert server.process.poll() is None, "the API quit with a request in flight"
@@ -54,19 +45,6 @@ async def test_sigterm_lets_a_slow_booking_finish_before_the_api_exits(
         server.kill()
     assert await db.fetchval("select count(*) from appointment") == 1
     record("api_sigterm", faults=1, requests=1, bookings_checked=1, lost=0)
-
-
-async def lock_waiters(database_url: str) -> bool:
-    """Whether a backend of this database waits for a lock (the booking behind the test's)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        waiting: int = await conn.fetchval(
-            "select count(*) from pg_stat_activity"
-            " where datname = current_database() and wait_event_type = 'Lock'"
-        )
-        return waiting > 0
-    finally:
-        await conn.close()
 
 
 async def test_sigterm_lets_the_worker_finish_the_mail_it_is_sending(

@@ -4,7 +4,6 @@ the busy request still completes, and then the next one is served."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import httpx
 from redis.asyncio import Redis
 
 from booking.demo import seed_demo
-from tests.faults.support import LOCATION, Attempt, free_starts
-from tests.faults.test_graceful_shutdown import lock_waiters
-from tests.processes import service_env, start_serve, wait_for
+from tests.faults.support import free_starts, held_booking
+from tests.processes import service_env, start_serve
 
 
 async def test_with_every_connection_busy_a_request_gets_a_quick_503_then_service_again(
@@ -29,15 +27,8 @@ async def test_with_every_connection_busy_a_request_gets_a_quick_503_then_servic
         # timeout here is what a citizen's patience would be.
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             start = (await free_starts(http))[0]
-            async with db.transaction():
-                # The unit's row lock keeps a booking waiting on the pool's only connection.
-                await db.execute(
-                    "select 1 from slot where starts_at = $2 and location_id = "
-                    "(select id from location where slug = $1) for update",
-                    LOCATION, datetime.fromisoformat(start),
-                )  # fmt: skip
-                booking = asyncio.create_task(Attempt(0, start).send(http))
-                await wait_for(lambda: lock_waiters(database_url), 30)
+            async with held_booking(db, http, database_url, start) as booking:
+                # The waiting booking holds the pool's only connection.
                 busy = await http.get("/api/v1/locations")
             assert busy.status_code == 503, busy.text
             assert busy.json()["code"] == "unavailable"
