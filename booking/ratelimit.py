@@ -1,8 +1,12 @@
-"""Fixed-window rate limits in Redis, keyed by a keyed hash of the client, never the address.
+"""Sliding-window rate limits in Redis, keyed by a keyed hash of the client, never the address.
 
 Invariant 7: client IP addresses are never stored. The key is an HMAC of the address with
 the secret key, and it expires with its window. When Redis is down the limiter lets
 requests through: a booking must not fail because the abuse guard cannot count.
+
+Each key holds the times of the client's requests in the last window (at most ``requests``
+of them), so a limit means "never more than N in any W seconds". Fixed windows let twice
+the budget through around a window's edge.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 from redis.asyncio import Redis
@@ -21,16 +27,25 @@ from booking.errors import TooManyRequests
 
 log = logging.getLogger("booking.ratelimit")
 
-# All of a request's limits in one round trip, counted in order as one hit() after another
-# would: the first spent budget stops the count, so a refused request costs no later budget.
-# Returns the 1-based position of that limit, 0 when every limit has room.
+# All of a request's limits in one round trip. A request is counted only when every limit
+# has room, so a refused request spends no budget. Returns {0} when counted, else the 1-based
+# position of the first full limit and its oldest counted time (as a string: Lua numbers
+# would lose the fraction on the way back).
 _COUNT = """
+local now, member = tonumber(ARGV[1]), ARGV[2]
 for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  redis.call('EXPIRE', key, ARGV[2 * i])
-  if count > tonumber(ARGV[2 * i - 1]) then return i end
+  local requests, window = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= requests then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return {i, oldest[2]}
+  end
 end
-return 0
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, member)
+  redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[2 * i + 2])))
+end
+return {0}
 """
 
 
@@ -41,29 +56,30 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, secret_key: str) -> None:
+    def __init__(self, redis: Redis, secret_key: str, now: Callable[[], float] = time.time) -> None:
         self._key = secret_key.encode()
         self._count = redis.register_script(_COUNT)
+        self._now = now
 
     async def hit(self, limit: Limit, client: str) -> None:
-        """Count one request; raise TooManyRequests once the window's budget is spent."""
+        """Count one request; raise TooManyRequests while the window's budget is spent."""
         await self.hit_all((limit,), client)
 
     async def hit_all(self, limits: Sequence[Limit], client: str) -> None:
-        """Count one request against each limit; raise for the first whose budget is spent."""
-        now = time.time()
+        """Count one request against every limit, or raise for the first that is full."""
+        now = self._now()
         digest = hmac.new(self._key, client.encode(), hashlib.sha256).hexdigest()[:32]
-        windows = [int(now // limit.window_seconds) for limit in limits]
-        keys = [f"rl:{lim.name}:{digest}:{w}" for lim, w in zip(limits, windows, strict=True)]
-        args = [n for limit in limits for n in (limit.requests, limit.window_seconds + 1)]
+        keys = [f"rl:{limit.name}:{digest}" for limit in limits]
+        args: list[str | float] = [now, f"{now!r}:{secrets.token_hex(4)}"]
+        args += [n for limit in limits for n in (limit.requests, limit.window_seconds)]
         try:
-            spent = int(await self._count(keys=keys, args=args))
+            answer = await self._count(keys=keys, args=args)
         except (RedisError, OSError):
             log.warning("rate limits %s not enforced: Redis unavailable", _names(limits))
             return
-        if spent:
-            limit, window = limits[spent - 1], windows[spent - 1]
-            retry = max(1, int((window + 1) * limit.window_seconds - now) + 1)
+        if int(answer[0]):
+            limit, oldest = limits[int(answer[0]) - 1], float(answer[1])
+            retry = max(1, math.ceil(oldest + limit.window_seconds - now))
             raise TooManyRequests(
                 "Too many requests; please wait a moment and try again. / "
                 "Zu viele Anfragen; bitte warten Sie einen Moment.",
