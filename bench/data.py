@@ -1,5 +1,6 @@
 """Realistic data for the bench: the demo city plus busy offices with eight weeks of grid,
-tens of thousands of booked appointments, a morning's queue and 30 staffed desks.
+tens of thousands of booked appointments, a morning's queue and 30 staffed desks (at an
+office open all day, so the queue runs whatever the hour of the bench).
 
 Built through the same query modules the service uses; only the bulk rows (appointments,
 tickets) are inserted set-wise. Identity columns start at ``FIRST_ID`` so that the pgbench
@@ -73,7 +74,13 @@ def _hours(desks: int) -> list[NewOpeningRule]:
     return [NewOpeningRule(day, time(8), time(18), desks) for day in range(1, 6)]
 
 
-async def _office(conn: asyncpg.Connection, slug: str, desks: int) -> int:
+def _all_day(now: datetime) -> list[NewOpeningRule]:
+    """Open all of the bench's day: the worker closes a queue left waiting after hours."""
+    weekday = now.astimezone(calendar.zone("Europe/Berlin")).isoweekday()
+    return [NewOpeningRule(weekday, time(0), time(23, 50), DESKS)]
+
+
+async def _office(conn: asyncpg.Connection, slug: str, hours: list[NewOpeningRule]) -> int:
     location_id = await q.insert_location_if_missing(
         conn,
         NewLocation(
@@ -86,7 +93,7 @@ async def _office(conn: asyncpg.Connection, slug: str, desks: int) -> int:
         service_id = await q.service_id(conn, service)
         assert service_id is not None
         await q.offer_service(conn, location_id, service_id, None)
-    await q.insert_opening_rules(conn, location_id, _hours(desks))
+    await q.insert_opening_rules(conn, location_id, hours)
     return location_id
 
 
@@ -167,10 +174,13 @@ async def load(conn: asyncpg.Connection, now: datetime, size: Size) -> Loaded:
         await conn.execute(f"alter table {table} alter column id restart with {n * FIRST_ID}")
     await seed_demo(conn, now)
     slugs = [f"stadt-{n}" for n in range(1, size.offices + 1)]
-    loaded = Loaded(book=slugs[0], pgbench=slugs[1], race=slugs[2], queue=slugs[0])
+    loaded = Loaded(book=slugs[0], pgbench=slugs[1], race=slugs[2], queue=slugs[-1])
+    hours = {slug: _hours(DESKS) for slug in slugs}
+    hours[loaded.race] = _hours(RACE_CAPACITY)
+    hours[loaded.queue] = _all_day(now)
     async with conn.transaction():
-        ids = {slug: await _office(conn, slug, DESKS) for slug in slugs if slug != loaded.race}
-        await _office(conn, loaded.race, RACE_CAPACITY)
+        ids = {slug: await _office(conn, slug, hours[slug]) for slug in slugs}
+    del ids[loaded.race]
     await regenerate_all_grids(conn, now)
     async with conn.transaction():
         loaded.appointments = await _book_existing(conn, list(ids.values()), size.fill)

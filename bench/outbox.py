@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 import asyncpg
@@ -31,7 +31,7 @@ from booking.workers.settings import worker_settings
 CONCURRENCY: int = worker_settings(Settings())["max_jobs"]
 
 
-async def _confirmation(bench: Bench) -> EmailMessage:
+async def _confirmation(bench: Bench) -> Message:
     """The confirmation the worker would send for one of the booked appointments."""
     pool = await create_pool(bench.settings)
     try:
@@ -48,7 +48,7 @@ async def _confirmation(bench: Bench) -> EmailMessage:
             built = await notifications.build(conn, bench.settings, datetime.now(UTC), row)
     finally:
         await pool.close()
-    assert isinstance(built, EmailMessage), built
+    assert isinstance(built, Message), built
     return built
 
 

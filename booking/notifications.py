@@ -12,7 +12,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from typing import cast, get_args
 
 import asyncpg
@@ -30,7 +30,7 @@ from booking.smtp import PermanentFailure, TemporaryFailure
 log = logging.getLogger("booking.outbox")
 
 MAX_ATTEMPTS = 12  # about a day of backing off
-Sender = Callable[[EmailMessage], Awaitable[None]]
+Sender = Callable[[Message], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -103,7 +103,7 @@ async def deliver(
 
 async def build(
     conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
-) -> EmailMessage | str:
+) -> Message | str:
     """The mail as of now, or why there is none to send."""
     if message.kind == "call_ahead":
         return await _build_call_ahead(conn, settings, now, message)
@@ -114,7 +114,7 @@ async def build(
 
 async def _build_for_appointment(
     conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
-) -> EmailMessage | str:
+) -> Message | str:
     if message.appointment_id is None:
         return "no appointment"
     appointment = await q.appointment_by_id(conn, message.appointment_id)
@@ -147,7 +147,7 @@ async def _build_for_appointment(
 
 async def _build_waitlist_confirmation(
     conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
-) -> EmailMessage | str:
+) -> Message | str:
     assert message.waitlist_entry_id is not None
     entry = await wq.entry_by_id(conn, message.waitlist_entry_id)
     if entry is None or not entry.email:
@@ -166,7 +166,7 @@ async def _build_waitlist_confirmation(
 
 async def _build_call_ahead(
     conn: Connection, settings: Settings, now: datetime, message: OutboxMessage
-) -> EmailMessage | str:
+) -> Message | str:
     """Position and wait as of sending; nothing once the ticket stopped waiting."""
     found = None
     if message.ticket_id is not None:

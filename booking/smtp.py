@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from email.message import EmailMessage
+from email.message import Message
 from typing import Final
 
 import aiosmtplib
@@ -84,7 +84,7 @@ class Relay:
         self._settings = settings
         self._idle: list[tuple[float, aiosmtplib.SMTP]] = []  # (idle since, connection)
 
-    async def send(self, mail: EmailMessage) -> None:
+    async def send(self, mail: Message) -> None:
         """Return once the server accepted the message; raise TemporaryFailure or
         PermanentFailure otherwise."""
         with _classified():
@@ -137,7 +137,7 @@ class Relay:
             raise
         return smtp
 
-    async def _send_on(self, smtp: aiosmtplib.SMTP, mail: EmailMessage) -> None:
+    async def _send_on(self, smtp: aiosmtplib.SMTP, mail: Message) -> None:
         """One transaction; the connection is kept only when it went through cleanly
         (after an error reply or a timeout its state is not worth guessing)."""
         try:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
@@ -23,9 +24,10 @@ from booking.api.client import client_address
 from booking.api.dependencies import (
     ClockDep,
     LimiterDep,
-    ProofOfWorkDep,
     SettingsDep,
     UnitOfWorkDep,
+    provide_unit_of_work,
+    rush,
 )
 from booking.api.offers import Text
 from booking.api.owner import OwnerDep, provide_owner
@@ -191,18 +193,19 @@ class AppointmentController(Controller):
 
     @post()
     async def create(
-        self, *, request: Request[Any, Any, Any], data: JSONBody[BookingIn], uow: UnitOfWorkDep,
-        settings: SettingsDep, clock: ClockDep, limiter: LimiterDep, pow: ProofOfWorkDep,
+        self, *, request: Request[Any, Any, State], data: JSONBody[BookingIn],
         idempotency_key: IdempotencyKey = None, altcha: AltchaHeader = None,
     ) -> Response[AppointmentOut]:  # fmt: skip
         """Book a held or a free start: 201, or 409 when any needed unit is taken.
 
         Needs a solved ``GET /api/v1/challenge`` in the ``Altcha`` header (one per request;
         an Idempotency-Key retry may repeat it)."""
-        client = client_address(request, settings)
-        await limiter.hit_all(BOOKING_LIMITS, client)
-        ctx = Context(settings, clock.now())
-        await pow.check(altcha, ctx.now, retry_of=idempotency_key)
+        state = request.app.state
+        app, uow = rush(state), provide_unit_of_work(state)
+        client = client_address(request, app.settings)
+        await app.limiter.hit_all(BOOKING_LIMITS, client)
+        ctx = Context(app.settings, app.clock.now())
+        await app.pow.check(altcha, ctx.now, retry_of=idempotency_key)
         answer = await uow.run(lambda conn: book_once(conn, ctx, data, idempotency_key), ctx)
         return Response(answer, status_code=201)
 

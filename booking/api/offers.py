@@ -10,11 +10,9 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
 
-from booking.api.dependencies import Transaction
-from booking.clock import Clock
+from booking.api.dependencies import Transaction, rush
 from booking.db import offers
 from booking.db.offers import OfferedService, SetLocation
-from booking.search_cache import Searches
 
 _SLUG = msgspec.Meta(pattern="^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)
 
@@ -104,14 +102,6 @@ LocationsParam = Annotated[
 ]
 
 
-def _search_state(state: State) -> tuple[Searches, Clock]:
-    """The searches read the app's state directly: the rush's hottest routes, and Litestar
-    resolves two or more dependencies of a request in a task group of their own."""
-    searches: Searches = state.searches
-    clock: Clock = state.clock
-    return searches, clock
-
-
 class CatalogueController(Controller):
     path = "/api/v1"
     tags = ["catalogue"]  # noqa: RUF012 - Litestar reads a plain class attribute
@@ -161,14 +151,14 @@ class CatalogueController(Controller):
         to: FromQuery[date | None] = None,
     ) -> AvailabilityOut:
         """Free start times per local day for one service set at one location."""
-        searches, clock = _search_state(state)
-        found = await searches.availability(
+        app = rush(state)
+        found = await app.searches.availability(
             None,
             location_slug=location,
             service_slugs=service,
             first_day=from_,
             last_day=to,
-            now=clock.now(),
+            now=app.clock.now(),
         )
         return AvailabilityOut(
             location=_ref(found.location),
@@ -187,8 +177,8 @@ class CatalogueController(Controller):
         location: LocationsParam = None,
     ) -> EarliestListOut:
         """The earliest free start at every location offering the whole service set."""
-        searches, clock = _search_state(state)
-        found = await searches.earliest_starts(None, service, location, clock.now())
+        app = rush(state)
+        found = await app.searches.earliest_starts(None, service, location, app.clock.now())
         return EarliestListOut(
             services=service,
             locations=[

@@ -51,12 +51,18 @@ async def tuesday_starts(client: Client, query: str = TUESDAY) -> list[str]:
     return starts
 
 
+async def offered_then_taken(client: Client, seeded: asyncpg.Connection) -> str:
+    """The first Tuesday start as the search offers it, then filled by others meanwhile."""
+    first = (await tuesday_starts(client))[0]
+    await fill(seeded, first)
+    return first
+
+
 async def test_a_cached_start_that_has_gone_is_refused_when_booked(
     settings: Settings, seeded: asyncpg.Connection
 ) -> None:
     async with await app_client(settings, 60) as client:
-        first = (await tuesday_starts(client))[0]
-        await fill(seeded, first)
+        first = await offered_then_taken(client, seeded)
         # The next citizen within the cache's time still sees it offered ...
         assert first in await tuesday_starts(client)
         answer = await client.post(
@@ -80,8 +86,7 @@ async def test_without_the_cache_a_taken_start_disappears_at_once(
     settings: Settings, seeded: asyncpg.Connection
 ) -> None:
     async with await app_client(settings, 0) as client:
-        first = (await tuesday_starts(client))[0]
-        await fill(seeded, first)
+        first = await offered_then_taken(client, seeded)
         assert first not in await tuesday_starts(client)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, date, datetime, time
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 
 import msgspec
 import pytest
+from aiosmtplib.email import flatten_message
 
 from booking.appointments import Booking
 from booking.db.appointments import Appointment, BookedService
@@ -77,8 +78,9 @@ REQUEST = EntryView(
 )  # fmt: skip
 
 
-def parsed(msg: EmailMessage) -> EmailMessage:
-    back = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+def parsed(msg: Message) -> EmailMessage:
+    """As the recipient's mail client reads what the worker sends."""
+    back = email.message_from_bytes(flatten_message(msg), policy=email.policy.default)
     assert isinstance(back, EmailMessage)
     return back
 
