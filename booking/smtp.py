@@ -16,10 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from email.generator import BytesGenerator
 from email.message import Message
-from typing import Final
+from email.policy import Compat32
+from io import BytesIO
+from typing import Final, NamedTuple
 
 import aiosmtplib
+from aiosmtplib.email import extract_recipients, extract_sender
 
 from booking.settings import Settings
 
@@ -30,6 +34,36 @@ IDLE_SECONDS: Final = 30.0
 # "Service not available, closing transmission channel": what a server says to a
 # connection it is about to close (idle timeout, restart), not about the message.
 _CLOSING: Final = 421
+
+
+class _Wire(Compat32):
+    """compat32 (as aiosmtplib writes our messages), without refolding a header that fits.
+
+    ``booking.mail`` encodes every header to ASCII as it builds it, so nearly all fit on
+    their line as they are; compat32 still takes each apart into a ``Header`` and puts it
+    together again, a quarter of writing a mail.
+    """
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and (self.max_line_length is None or len(name) + 2 + len(value) <= self.max_line_length)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_WIRE: Final = _Wire()
+
+
+def written(mail: Message) -> bytes:
+    """``mail`` as it goes over the wire."""
+    with BytesIO() as out:
+        BytesGenerator(out, policy=_WIRE).flatten(mail)
+        return out.getvalue()
 
 
 class TemporaryFailure(Exception):
@@ -73,6 +107,12 @@ def _classified() -> Iterator[None]:
         raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
 
 
+class _Envelope(NamedTuple):
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
 class Relay:
     """Connections to the configured relay, each used by one message at a time.
 
@@ -87,17 +127,21 @@ class Relay:
     async def send(self, mail: Message) -> None:
         """Return once the server accepted the message; raise TemporaryFailure or
         PermanentFailure otherwise."""
+        sender, recipients = extract_sender(mail), extract_recipients(mail)
+        if sender is None or not recipients:
+            raise ValueError("a mail needs From and To")
+        envelope = _Envelope(sender, recipients, written(mail))
         with _classified():
             smtp = self._kept()
             if smtp is not None:
                 try:
-                    await self._send_on(smtp, mail)
+                    await self._send_on(smtp, envelope)
                 except Exception as exc:
                     if not _dropped(exc):
                         raise
                 else:
                     return
-            await self._send_on(await self._connect(), mail)
+            await self._send_on(await self._connect(), envelope)
 
     async def close(self) -> None:
         """Say goodbye on every idle connection (the worker is stopping)."""
@@ -137,11 +181,15 @@ class Relay:
             raise
         return smtp
 
-    async def _send_on(self, smtp: aiosmtplib.SMTP, mail: Message) -> None:
+    async def _send_on(self, smtp: aiosmtplib.SMTP, mail: _Envelope) -> None:
         """One transaction; the connection is kept only when it went through cleanly
         (after an error reply or a timeout its state is not worth guessing)."""
+        # An address beyond ASCII needs the server's SMTPUTF8, as in aiosmtplib's send_message.
+        utf8 = not (mail.sender + "".join(mail.recipients)).isascii()
         try:
-            await smtp.send_message(mail)
+            await smtp.sendmail(
+                mail.sender, mail.recipients, mail.data, mail_options=["SMTPUTF8"] if utf8 else []
+            )
         except BaseException:
             smtp.close()
             raise

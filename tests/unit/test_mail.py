@@ -24,6 +24,7 @@ from booking.db.appointments import Appointment, BookedService
 from booking.db.offers import SetLocation
 from booking.mail import Kind, Links, Obsolete, build_message
 from booking.settings import Settings
+from booking.smtp import written
 
 SETTINGS = Settings(public_url="https://termine.musterstadt.example")
 NOW = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
@@ -99,7 +100,7 @@ def sent(kind: Kind, subject: Booking | None = None, **changes: Any) -> EmailMes
 
 def read_back(built: Message) -> EmailMessage:
     """What a mail client parses from the bytes the worker sends."""
-    parsed = email.message_from_bytes(flatten_message(built), policy=email.policy.default)
+    parsed = email.message_from_bytes(written(built), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
@@ -444,6 +445,15 @@ def test_missing_links_are_a_callers_mistake() -> None:
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_worker_writes_each_mail_byte_for_byte_as_aiosmtplib_would(kind: Kind) -> None:
+    built = build_message(
+        kind, booking(kind, citizen_name="Jörg Müller-Lüdenscheidt " * 4), SETTINGS, NOW,
+        message_id=MESSAGE_ID, links=LINKS, documents=DOCUMENTS,
+    )  # fmt: skip
+    assert written(built) == flatten_message(built)
+
+
 # -- names and texts of any shape ----------------------------------------------------------
 
 
@@ -461,7 +471,8 @@ def test_any_name_reaches_the_to_header_exactly(name: str) -> None:
         "confirmation", booking(citizen_name=name), SETTINGS, NOW, message_id=MESSAGE_ID,
         links=LINKS, documents=[],
     )  # fmt: skip
-    raw = email.message_from_bytes(flatten_message(built), policy=email.policy.compat32)["To"]
+    assert written(built) == flatten_message(built)  # folded where it must be, the same way
+    raw = email.message_from_bytes(written(built), policy=email.policy.compat32)["To"]
     assert all(len(line) <= 78 for line in raw.splitlines())
     words, address = parseaddr(raw)
     # As RFC 2047 reads it: mail clients drop the space between two encoded words (Python's

@@ -9,7 +9,6 @@ from email.message import EmailMessage, Message
 
 import msgspec
 import pytest
-from aiosmtplib.email import flatten_message
 
 from booking.appointments import Booking
 from booking.db.appointments import Appointment, BookedService
@@ -23,6 +22,7 @@ from booking.mail import (
     build_waitlist_confirmation,
 )
 from booking.settings import Settings
+from booking.smtp import written
 from booking.waitlist import EntryView
 
 SETTINGS = Settings(public_url="https://termine.musterstadt.example")
@@ -80,7 +80,7 @@ REQUEST = EntryView(
 
 def parsed(msg: Message) -> EmailMessage:
     """As the recipient's mail client reads what the worker sends."""
-    back = email.message_from_bytes(flatten_message(msg), policy=email.policy.default)
+    back = email.message_from_bytes(written(msg), policy=email.policy.default)
     assert isinstance(back, EmailMessage)
     return back
 
