@@ -15,11 +15,13 @@ from __future__ import annotations
 import gettext
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Final, Literal, TypeGuard
 
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel import Locale
+from babel.dates import format_date, format_time, get_day_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -32,7 +34,10 @@ from booking.resources import frontend_dir
 Language = Literal["de", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("de", "en")
 DEFAULT: Final[Language] = "de"
-_LOCALES: Final[Mapping[Language, str]] = {"de": "de_DE", "en": "en_GB"}
+_LOCALES: Final[Mapping[Language, Locale]] = {
+    "de": Locale.parse("de_DE"),
+    "en": Locale.parse("en_GB"),
+}
 
 Catalogues = Mapping[Language, gettext.NullTranslations]
 
@@ -96,12 +101,9 @@ def install(env: Environment, catalogues: Catalogues) -> None:
         return getattr(record, f"{field}_{_language(ctx)}")
 
     @pass_context
-    def weekdays(ctx: Context) -> list[tuple[str, str]]:
+    def weekdays(ctx: Context) -> tuple[tuple[str, str], ...]:
         """(short, full) names from Monday, for a month's column headers."""
-        locale = _LOCALES[_language(ctx)]
-        short = get_day_names("abbreviated", locale=locale)
-        full = get_day_names("wide", locale=locale)
-        return [(short[day], full[day]) for day in range(7)]
+        return _weekdays(_language(ctx))
 
     env.filters["local"] = local
     env.globals["weekdays"] = weekdays
@@ -128,13 +130,30 @@ _ENGLISH: Final[Mapping[str, str]] = {
 
 
 def formatted(value: date | datetime, kind: str, language: Language) -> str:
+    """``value`` as its own time zone's wall clock shows it (no pattern names a zone)."""
+    if isinstance(value, datetime):
+        return _formatted(value.replace(tzinfo=None), kind, language)
+    return _formatted(value, kind, language)
+
+
+# A month page formats hundreds of days and times, the same ones for every citizen asking;
+# Babel takes tens of microseconds each. Keyed by wall time: equal instants in different
+# zones show different times.
+@lru_cache(maxsize=16_384)
+def _formatted(value: date, kind: str, language: Language) -> str:
     pattern = (_ENGLISH if language == "en" else {}).get(kind, _FORMATS[kind])
     locale = _LOCALES[language]
     if kind == "clock" and isinstance(value, datetime):
-        return format_time(value, pattern, tzinfo=value.tzinfo, locale=locale)
-    if isinstance(value, datetime):
-        return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale)
+        return format_time(value, pattern, locale=locale)
     return format_date(value, pattern, locale=locale)
+
+
+@cache
+def _weekdays(language: Language) -> tuple[tuple[str, str], ...]:
+    locale = _LOCALES[language]
+    short = get_day_names("abbreviated", locale=locale)
+    full = get_day_names("wide", locale=locale)
+    return tuple((short[day], full[day]) for day in range(7))
 
 
 def install_translations(engine: JinjaTemplateEngine) -> None:

@@ -33,11 +33,6 @@ def provide_unit_of_work(state: State) -> UnitOfWork:
     return UnitOfWork(state.db_pool, state.redis)
 
 
-def provide_searches(state: State) -> Searches:
-    searches: Searches = state.searches
-    return searches
-
-
 def provide_limiter(state: State) -> RateLimiter:
     limiter: RateLimiter = state.limiter
     return limiter
@@ -49,7 +44,7 @@ def provide_proof_of_work(state: State) -> ProofOfWork:
 
 
 class Rush(NamedTuple):
-    """What the rush's hottest routes (search, booking) need, read from the app's state.
+    """What the rush's hottest routes (searching, booking, their pages) need, from the app's state.
 
     Litestar resolves two or more dependencies of a request in an anyio task group of their
     own: on the availability route that cost a third of the throughput, on the booking a
@@ -81,4 +76,3 @@ ProofOfWorkDep = NamedDependency[SkipValidation[ProofOfWork]]
 UnitOfWorkDep = NamedDependency[SkipValidation[UnitOfWork]]
 ClockDep = NamedDependency[SkipValidation[Clock]]
 Transaction = NamedDependency[SkipValidation[Connection]]
-SearchesDep = NamedDependency[SkipValidation[Searches]]

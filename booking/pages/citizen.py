@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from booking import appointments as uc
@@ -32,10 +33,10 @@ from booking.api.dependencies import (
     ClockDep,
     LimiterDep,
     ProofOfWorkDep,
-    SearchesDep,
     SettingsDep,
     Transaction,
     UnitOfWorkDep,
+    rush,
 )
 from booking.api.unit_of_work import UnitOfWork
 from booking.appointments import Context, HoldRequest, LimitReached
@@ -167,16 +168,17 @@ class CitizenPages(Controller):
 
     @get("/standort")
     async def location(
-        self, request: AnyRequest, db: Transaction, clock: ClockDep, searches: SearchesDep
+        self, request: AnyRequest, state: State, db: Transaction
     ) -> Template | Redirect:
         """Step 2a: each office offering the whole set with its earliest free time."""
+        app = rush(state)  # the rush's browsing pages: see dependencies.Rush
         params = request.query_params
         services = forms.services(params)
         chosen = params.get("location")
         if "next" in params and chosen:
             target = [*_service_params(services), ("location", forms.location(params))]
             return Redirect(url("/zeit", target), status_code=303)
-        found = await searches.earliest_starts(db, services, None, clock.now())
+        found = await app.searches.earliest_starts(db, services, None, app.clock.now())
         return page(
             request,
             "citizen/location.html",
@@ -189,16 +191,15 @@ class CitizenPages(Controller):
         )  # fmt: skip
 
     @get("/zeit")
-    async def time(
-        self, request: AnyRequest, db: Transaction, clock: ClockDep, searches: SearchesDep
-    ) -> Template:
+    async def time(self, request: AnyRequest, state: State, db: Transaction) -> Template:
         """Step 2b: a month of days with free times, and the free times of one day."""
+        app = rush(state)
         params = request.query_params
         services, location = forms.services(params), forms.location(params)
         choice = await time_choice(
-            db, clock.now(), location_slug=location, services=services,
+            db, app.clock.now(), location_slug=location, services=services,
             month=forms.optional_month(params), day=forms.optional_date(params, "day"),
-            searches=searches,
+            searches=app.searches,
         )  # fmt: skip
         names = _chosen(await _catalogue(db), services)
         return _time_page(request, choice, services, names, forms.optional_start(params))

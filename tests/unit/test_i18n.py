@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -67,3 +68,15 @@ def test_dates_read_naturally_in_both_languages() -> None:
     assert formatted(day, "long_date", "de") == "Dienstag, 3. Juni 2025"
     assert formatted(day, "long_date", "en") == "Tuesday 3 June 2025"
     assert formatted(day, "month", "de") == "Juni 2025"
+
+
+def test_a_time_shows_its_own_zones_wall_clock_even_for_the_same_instant() -> None:
+    """One instant, two offices' clocks: remembered formats must not mix them up."""
+    berlin = datetime(2026, 12, 31, 23, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    utc = berlin.astimezone(UTC)
+    assert berlin == utc
+    assert formatted(berlin, "clock", "de") == "23:30"
+    assert formatted(utc, "clock", "de") == "22:30"
+    assert formatted(berlin, "long_date", "de") == "Donnerstag, 31. Dezember 2026"
+    assert formatted(utc, "long_date", "en") == "Thursday 31 December 2026"
+    assert formatted(berlin, "month", "en") == "December 2026"
