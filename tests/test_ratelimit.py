@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio import Redis
 
@@ -81,3 +83,18 @@ async def test_without_redis_requests_pass() -> None:
     for _ in range(5):
         await limiter.hit(LIMIT, "203.0.113.7")
     await down.aclose()
+
+
+async def test_many_requests_at_once_get_exactly_the_budget(redis: Redis) -> None:
+    limiter = RateLimiter(redis, "s" * 40)
+    ten = Limit("burst", requests=10, window_seconds=60)
+
+    async def one() -> bool:
+        try:
+            await limiter.hit(ten, "203.0.113.7")
+        except TooManyRequests:
+            return False
+        return True
+
+    passed = await asyncio.gather(*(one() for _ in range(100)))
+    assert sum(passed) == 10
