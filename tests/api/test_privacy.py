@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
-from arq.worker import Worker
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -25,7 +24,7 @@ from booking.db.privacy import erase_personal_data_before
 from booking.demo import seed_demo
 from booking.log_config import JsonFormatter
 from booking.settings import Settings
-from booking.workers.settings import worker_settings
+from tests.burst import run_burst
 from tests.processes import Inbox
 
 Client = AsyncTestClient[Litestar]
@@ -314,11 +313,7 @@ async def test_no_personal_data_and_no_token_reaches_the_logs(
         mail = msgspec.structs.replace(settings, smtp_port=inbox.port)
 
         async def deliver() -> None:
-            worker = Worker(**worker_settings(mail, clock), burst=True)
-            try:
-                await worker.main()
-            finally:
-                await worker.close()
+            await run_burst(mail, clock)
 
         async with AsyncTestClient(app=create_app(mail, clock)) as client:
             # Nord asks for email confirmation (double opt-in): every step of the flow.

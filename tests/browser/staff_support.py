@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from playwright.async_api import Page, expect
@@ -17,6 +18,8 @@ from booking.auth.passwords import hash_password
 from booking.db import staff as staff_q
 from tests import office
 from tests.browser.support import Site
+
+BERLIN = ZoneInfo("Europe/Berlin")  # the demo offices' zone
 
 PASSWORD = "richtig-geheim-42"
 
@@ -63,7 +66,10 @@ async def book_now(site: Site, slug: str, *, minutes_ago: int = 5) -> str:
         made = office.Office(
             location_id=location_id, slug=slug, services=services, desks={}, kiosk="", display=""
         )
-        start = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        now = datetime.now(UTC)
+        # Today's, as the desk's list shows it: not before the office's midnight.
+        midnight = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
+        start = max(now - timedelta(minutes=minutes_ago), midnight)
         return await office.appointment(conn, made, "ausweis", start)
     finally:
         await conn.close()

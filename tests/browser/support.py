@@ -82,15 +82,22 @@ async def choose_location(page: Page, name: str) -> None:
 
 
 async def choose_first_time(page: Page, *, next_month: bool = False) -> str:
-    """Keep the preselected first free time (of next month: far enough ahead to change it);
-    the chosen start as the page labels it."""
+    """Keep the preselected first free time, or with ``next_month`` the first of next
+    month's last free day: far enough ahead to change it (the 1st may be tomorrow); the
+    chosen start as the page labels it."""
     await expect(page.get_by_role("heading", level=1)).to_have_text("Tag und Uhrzeit wählen")
     if next_month:
-        await page.get_by_role("link", name="Nächster Monat").click()
+        await later_in_next_month(page)
     chosen = page.locator("input[name=start]:checked")
     label = await page.locator(f"label[for='{await chosen.get_attribute('id')}']").inner_text()
     await page.get_by_role("button", name="Weiter").click()
     return label
+
+
+async def later_in_next_month(page: Page) -> None:
+    """On the month page: next month, then its last free day."""
+    await page.get_by_role("link", name=re.compile(r"^(Nächster Monat|Next month)")).click()
+    await page.locator("a.day--free").last.click()
 
 
 async def enter_details(page: Page, name: str, email: str, phone: str = "") -> None:

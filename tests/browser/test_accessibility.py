@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.support import Audit, Site, link_in
+from tests.browser.support import Audit, Site, later_in_next_month, link_in
 
 WORDS = {
     "de": {"continue": "Weiter", "book": "Termin verbindlich buchen", "manage": "Termin verwalten",
@@ -39,7 +39,7 @@ async def test_every_citizen_page_passes_axe(page: Page, site: Site, email: str,
     await page.locator("#location-nord").check()
     await proceed.click()
     await audit.check("day and time")
-    await page.get_by_role("link", name=re.compile(r"^(Nächster Monat|Next month)")).click()
+    await later_in_next_month(page)
     await proceed.click()
     await audit.check("details")
     await proceed.click()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
-from arq.worker import Worker
 from redis.asyncio import Redis
 
 from booking.clock import FixedClock
@@ -20,7 +19,7 @@ from booking.db.catalogue import (
 from booking.grid import grid_conflicts, regenerate_location_grid
 from booking.redis_client import create_redis
 from booking.settings import Settings
-from booking.workers.settings import worker_settings
+from tests.burst import run_burst
 
 
 async def night_office(db: asyncpg.Connection, horizon_days: int = 30) -> int:
@@ -124,11 +123,7 @@ async def test_the_daily_job_moves_the_horizon_on(
         queue = create_redis(settings)
         await queue.enqueue_job("extend_grids")
         await queue.aclose()
-        worker = Worker(**worker_settings(settings, clock), burst=True)
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
+        await run_burst(settings, clock)
 
     await run_job()
     last = await db.fetchval("select max(starts_at) from slot where location_id = $1", location_id)

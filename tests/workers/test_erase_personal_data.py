@@ -3,12 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from arq.worker import Worker
 from redis.asyncio import Redis
 
 from booking.redis_client import create_redis
 from booking.settings import Settings
-from booking.workers.settings import worker_settings
+from tests.burst import run_burst
 
 
 async def _appointment(db: asyncpg.Connection, location_id: int, ends: datetime, code: str) -> int:
@@ -39,11 +38,7 @@ async def test_worker_erases_contact_data_after_the_retention_period(
     queue = create_redis(settings)
     job = await queue.enqueue_job("erase_personal_data")
     assert job is not None
-    worker = Worker(**worker_settings(settings), burst=True)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+    await run_burst(settings)
     assert await job.result(timeout=5) == {"appointments": 1, "tickets": 0, "waitlist_entries": 0}
     await queue.aclose()
 

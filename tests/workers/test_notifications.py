@@ -15,7 +15,6 @@ import msgspec
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from arq.worker import Worker
 from icalendar import Calendar
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -26,7 +25,7 @@ from booking.clock import FixedClock
 from booking.demo import seed_demo
 from booking.embedded import EmbeddedRedis, free_port
 from booking.settings import Settings
-from booking.workers.settings import worker_settings
+from tests.burst import run_burst
 from tests.reliability import record
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -102,11 +101,7 @@ async def client(
 
 
 async def run_worker(settings: Settings, clock: FixedClock) -> None:
-    worker = Worker(**worker_settings(settings, clock), burst=True)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+    await run_burst(settings, clock)
 
 
 def calendar_of(message: EmailMessage) -> tuple[str, Any]:

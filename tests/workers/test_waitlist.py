@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import msgspec
 import pytest
-from arq.worker import Worker
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -28,7 +27,7 @@ from booking.embedded import free_port
 from booking.grid import regenerate_location_grid
 from booking.settings import Settings
 from booking.waitlist import allocate, entry_token
-from booking.workers.settings import worker_settings
+from tests.burst import run_burst
 from tests.waitlist_support import (
     NOW,
     PASS,
@@ -129,11 +128,7 @@ async def settle(settings: Settings, clock: FixedClock, rng: random.Random | Non
     """Burst workers until the queue is empty; a job queued while the last one finished (the
     matcher woken by an expiry) waits for the next burst, as it would for the next poll."""
     for _ in range(3):
-        worker = Worker(**worker_settings(settings, clock, rng), burst=True)
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
+        await run_burst(settings, clock, rng)
 
 
 def link(message: EmailMessage, path_part: str) -> tuple[str, str]:
