@@ -44,6 +44,9 @@ def service_env(database_url: str, redis_url: str, **settings: str) -> dict[str,
         BOOKING_POW_DIFFICULTY="0",
         # Tests book and search again at once; tests/api/test_search_cache.py has the cache.
         BOOKING_AVAILABILITY_CACHE_SECONDS="0",
+        # Tests issue tickets at any hour; a worker closing an office's queue after hours
+        # (tests/api/test_queue.py has that) must not cancel them between issue and call.
+        BOOKING_QUEUE_CLOSE_GRACE_MINUTES="720",
     )
     env.update({f"BOOKING_{name.upper()}": value for name, value in settings.items()})
     return env
