@@ -131,9 +131,8 @@ _ENGLISH: Final[Mapping[str, str]] = {
 
 def formatted(value: date | datetime, kind: str, language: Language) -> str:
     """``value`` as its own time zone's wall clock shows it (no pattern names a zone)."""
-    if isinstance(value, datetime):
-        return _formatted(value.replace(tzinfo=None), kind, language)
-    return _formatted(value, kind, language)
+    wall = value.replace(tzinfo=None) if isinstance(value, datetime) else value
+    return _formatted(wall, kind, language)
 
 
 # A month page formats hundreds of days and times, the same ones for every citizen asking;

@@ -111,6 +111,7 @@ class _Envelope(NamedTuple):
     sender: str
     recipients: list[str]
     data: bytes
+    options: list[str]  # for MAIL FROM
 
 
 class Relay:
@@ -130,7 +131,9 @@ class Relay:
         sender, recipients = extract_sender(mail), extract_recipients(mail)
         if sender is None or not recipients:
             raise ValueError("a mail needs From and To")
-        envelope = _Envelope(sender, recipients, written(mail))
+        # An address beyond ASCII needs the server's SMTPUTF8, as in aiosmtplib's send_message.
+        utf8 = not (sender + "".join(recipients)).isascii()
+        envelope = _Envelope(sender, recipients, written(mail), ["SMTPUTF8"] if utf8 else [])
         with _classified():
             smtp = self._kept()
             if smtp is not None:
@@ -184,12 +187,8 @@ class Relay:
     async def _send_on(self, smtp: aiosmtplib.SMTP, mail: _Envelope) -> None:
         """One transaction; the connection is kept only when it went through cleanly
         (after an error reply or a timeout its state is not worth guessing)."""
-        # An address beyond ASCII needs the server's SMTPUTF8, as in aiosmtplib's send_message.
-        utf8 = not (mail.sender + "".join(mail.recipients)).isascii()
         try:
-            await smtp.sendmail(
-                mail.sender, mail.recipients, mail.data, mail_options=["SMTPUTF8"] if utf8 else []
-            )
+            await smtp.sendmail(mail.sender, mail.recipients, mail.data, mail_options=mail.options)
         except BaseException:
             smtp.close()
             raise

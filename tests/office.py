@@ -47,11 +47,16 @@ class Office(msgspec.Struct, frozen=True, kw_only=True):
     display: str
 
 
+def day_began(at: datetime) -> datetime:
+    """The midnight (Berlin) that began ``at``'s queue day."""
+    return datetime.combine(at.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
+
+
 async def _clear_of_midnight() -> None:
     now = datetime.now(BERLIN)
-    midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=BERLIN)
-    if midnight - now < MIDNIGHT_MARGIN:
-        await asyncio.sleep((midnight - now).total_seconds() + 1)
+    left = day_began(now) + timedelta(days=1) - now
+    if left < MIDNIGHT_MARGIN:
+        await asyncio.sleep(left.total_seconds() + 1)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from playwright.async_api import Page, expect
@@ -18,8 +17,6 @@ from booking.auth.passwords import hash_password
 from booking.db import staff as staff_q
 from tests import office
 from tests.browser.support import Site
-
-BERLIN = ZoneInfo("Europe/Berlin")  # the demo offices' zone
 
 PASSWORD = "richtig-geheim-42"
 
@@ -68,8 +65,7 @@ async def book_now(site: Site, slug: str, *, minutes_ago: int = 5) -> str:
         )
         now = datetime.now(UTC)
         # Today's, as the desk's list shows it: not before the office's midnight.
-        midnight = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
-        start = max(now - timedelta(minutes=minutes_ago), midnight)
+        start = max(now - timedelta(minutes=minutes_ago), office.day_began(now))
         return await office.appointment(conn, made, "ausweis", start)
     finally:
         await conn.close()
