@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +63,7 @@ def _guarded(name: str, scenario: Callable[[Bench], Result], bench: Bench) -> Re
     try:
         return scenario(bench)
     except Exception as exc:  # noqa: BLE001 - any failure belongs in the report
-        sys.stderr.write(f"bench: {name} failed: {exc!r}\n")
+        sys.stderr.write(f"bench: {name} failed:\n{traceback.format_exc()}")
         return Result(
             scenario=name, figure=float("nan"), unit="", target="runs", met=False,
             details={"error": repr(exc)[:500]},

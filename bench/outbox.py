@@ -1,10 +1,10 @@
 """Outbox -> SMTP with the one ``booking worker``, against raw aiosmtplib sends to the same sink.
 
-Confirmations for booked appointments are written to the outbox and queued as the API
-queues them after commit; the figure is how fast the worker empties it. The yardstick
-sends as many copies of one real confirmation, built once beforehand, with the worker's
-concurrency (max_jobs) straight to the same sink process: one ``aiosmtplib.send`` each,
-connection and all, as a script mailing a ready-made message would.
+Confirmations for booked appointments are written to the outbox as the API writes them
+(their commit wakes the worker's relay); the figure is how fast the worker empties it. The
+yardstick sends as many copies of one real confirmation, built once beforehand, with the
+relay's concurrency (mails in flight) straight to the same sink process: one
+``aiosmtplib.send`` each, connection and all, as a script mailing a ready-made message would.
 """
 
 from __future__ import annotations
@@ -22,13 +22,9 @@ from bench.report import Result
 from booking import notifications
 from booking.db.outbox import OutboxMessage
 from booking.db.pool import create_pool
-from booking.redis_client import create_redis
-from booking.settings import Settings
-from booking.workers.enqueue import enqueue_messages
-from booking.workers.settings import worker_settings
+from booking.workers import relay
 
-# The worker's max_jobs: only its job settings are read here, nothing connects.
-CONCURRENCY: int = worker_settings(Settings())["max_jobs"]
+CONCURRENCY: int = relay.LANES * relay.BATCH
 
 
 async def _confirmation(bench: Bench) -> Message:
@@ -66,10 +62,10 @@ async def _raw(bench: Bench, messages: int) -> float:
 
 
 async def _worker(bench: Bench, messages: int) -> float:
-    """Queue confirmations for ``messages`` booked appointments; time until all are sent."""
+    """Write confirmations for ``messages`` booked appointments; time until all are sent."""
     conn = await asyncpg.connect(bench.stack.database_url)
-    redis = create_redis(bench.settings)
     try:
+        started = time.perf_counter()  # the relay wakes at the insert's commit
         ids = [
             row["id"]
             for row in await conn.fetch(
@@ -87,8 +83,6 @@ async def _worker(bench: Bench, messages: int) -> float:
                 messages,
             )
         ]
-        started = time.perf_counter()
-        await enqueue_messages(redis, [(outbox_id, 0) for outbox_id in ids])
         while await conn.fetchval(
             "select count(*) from outbox where id = any($1::bigint[]) and sent_at is null", ids
         ):
@@ -97,7 +91,6 @@ async def _worker(bench: Bench, messages: int) -> float:
             await asyncio.sleep(0.02)
         return len(ids) / (time.perf_counter() - started)
     finally:
-        await redis.aclose()
         await conn.close()
 
 

@@ -77,14 +77,13 @@ class HoldRequest(msgspec.Struct, frozen=True, kw_only=True):
 class Context(msgspec.Struct, frozen=True):
     """What every use case needs besides the connection: the settings and the time.
 
-    ``outbox`` collects the ids of messages written, for the caller to enqueue after commit;
-    ``rematch`` the locations where capacity was held back for the waitlist (or the waitlist
-    grew), for the caller to wake the waitlist matcher after commit.
+    ``rematch`` collects the locations where capacity was held back for the waitlist (or the
+    waitlist grew), for the caller to wake the waitlist matcher after commit. Outbox rows need
+    no such list: writing them wakes the outbox relay at commit (sql/0008).
     """
 
     settings: Settings
     now: datetime
-    outbox: list[int] = msgspec.field(default_factory=list)
     rematch: list[int] = msgspec.field(default_factory=list)
 
 
@@ -195,14 +194,12 @@ def message_id(settings: Settings) -> str:
 async def _notify(
     conn: Connection, ctx: Context, appointment_id: int, kind: str, sequence: int
 ) -> None:
-    ctx.outbox.append(
-        await q.enqueue_message(
-            conn,
-            kind=kind,
-            appointment_id=appointment_id,
-            message_id=message_id(ctx.settings),
-            sequence=sequence,
-        )
+    await q.enqueue_message(
+        conn,
+        kind=kind,
+        appointment_id=appointment_id,
+        message_id=message_id(ctx.settings),
+        sequence=sequence,
     )
 
 

@@ -166,7 +166,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
         run_worker(worker_settings(settings))
     except (RedisError, OSError) as exc:
         # arq does not reconnect; exiting lets the supervisor (compose, systemd, booking dev)
-        # start a fresh worker, and the outbox sweep then catches up on anything missed.
+        # start a fresh worker; its outbox relay looks at start, so no mail is missed.
         raise CommandError(f"lost the queue (Redis): {exc}; exiting for a restart") from None
 
 

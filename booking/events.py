@@ -25,6 +25,7 @@ import msgspec
 
 from booking.db import Connection
 from booking.db import tickets as q
+from booking.db.listener import listen
 from booking.db.tickets import CallEvent
 from booking.errors import Unavailable
 
@@ -34,8 +35,6 @@ log = logging.getLogger("booking.events")
 _QUEUE_SIZE = 256
 _CATCH_UP_BATCH = 500
 _READY_SECONDS = 5.0
-# An idle listener checks its connection this often (a half-open TCP connection is silent).
-_PROBE_SECONDS = 30.0
 _decode = msgspec.json.Decoder(CallEvent).decode
 
 
@@ -136,40 +135,16 @@ class CallBroker:
             subscription.push(event)
 
     async def _listen(self) -> None:
-        """Keep a listening connection, reconnecting with backoff for as long as we run."""
-        backoff = 0.2
-        while True:
-            try:
-                conn = await asyncpg.connect(self._url, timeout=self._connect_timeout)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("call listener cannot connect (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            try:
-                await self._serve(conn)
-                backoff = 0.2
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("call listener lost its connection (%s)", type(exc).__name__)
-            finally:
-                self._ready.clear()
-                conn.terminate()
-            await asyncio.sleep(backoff)
+        await listen(
+            self._url, q.NOTIFY_CHANNEL, self._deliver,
+            on_ready=self._listening, on_lost=self._ready.clear,
+            connect_timeout=self._connect_timeout,
+        )  # fmt: skip
 
-    async def _serve(self, conn: asyncpg.Connection) -> None:
-        """Listen on ``conn`` until it is lost; a quiet one is probed now and then."""
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _: lost.set())
-        await conn.add_listener(q.NOTIFY_CHANNEL, self._deliver)
+    def _listening(self) -> None:
         self._ready.set()
         # Whatever committed while nobody listened is in the table.
         self._broadcast(RESYNC)
-        while not lost.is_set():
-            try:
-                async with asyncio.timeout(_PROBE_SECONDS):
-                    await lost.wait()
-            except TimeoutError:
-                await conn.fetchval("select 1", timeout=self._connect_timeout)
 
 
 async def follow(

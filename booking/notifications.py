@@ -1,9 +1,6 @@
-"""Delivering one outbox row: lease it, build the mail from current state, send, record.
+"""An outbox row's mail, built from the state as of sending; and how retries back off.
 
-The lease is committed before sending and the result after, so no transaction stays open
-during SMTP. A worker killed between sending and recording leaves a lease that runs out;
-the row is then sent again with the same Message-ID (invariant 3: at most once in normal
-operation, never lost).
+The relay (workers/relay.py) leases the rows, sends what is built here and records it.
 """
 
 from __future__ import annotations
@@ -15,17 +12,15 @@ from datetime import datetime, timedelta
 from email.message import Message
 from typing import cast, get_args
 
-import asyncpg
 import msgspec
 
 from booking import mail, queueing, tokens, waitlist
 from booking.appointments import Booking
-from booking.db import Connection, outbox
+from booking.db import Connection
 from booking.db import appointments as q
 from booking.db import waitlist as wq
 from booking.db.outbox import OutboxMessage
 from booking.settings import Settings
-from booking.smtp import PermanentFailure, TemporaryFailure
 
 log = logging.getLogger("booking.outbox")
 
@@ -60,45 +55,6 @@ def entry_links(settings: Settings, public_id: str, salt: bytes) -> mail.Waitlis
         confirm_url=f"{base}/warteliste/{public_id}/bestaetigen?token={confirm}",
         leave_url=f"{base}/warteliste/{public_id}/verlassen?token={manage}",
     )
-
-
-async def deliver(
-    pool: asyncpg.Pool,
-    settings: Settings,
-    now: datetime,
-    outbox_id: int,
-    send: Sender,
-) -> str:
-    """Send one row if it is due and not leased elsewhere; returns what happened."""
-    async with pool.acquire() as conn:
-        lease_for = timedelta(seconds=settings.outbox_lease_seconds)
-        message = await outbox.lease(conn, outbox_id, now, lease_for)
-        if message is None:
-            return "skipped"
-        built = await build(conn, settings, now, message)
-        if isinstance(built, str):
-            await outbox.mark_sent(conn, message.id, now, built)
-            return built
-    outcome, reason = "sent", ""
-    try:
-        await send(built)
-    except PermanentFailure as exc:
-        outcome, reason = "failed", str(exc)
-    except TemporaryFailure as exc:
-        if message.attempts >= MAX_ATTEMPTS:
-            outcome, reason = "failed", f"gave up after {message.attempts} attempts: {exc}"
-        else:
-            outcome, reason = "retry", str(exc)
-    async with pool.acquire() as conn:
-        if outcome == "sent":
-            await outbox.mark_sent(conn, message.id, now, None)
-        elif outcome == "failed":
-            await outbox.mark_failed(conn, message.id, now, reason)
-        else:
-            await outbox.retry_later(conn, message.id, now + backoff(message.attempts), reason)
-    # The SMTP reason may quote the address: it goes to the database for admins, not the log.
-    log.info("outbox message %d (%s): %s", message.id, message.kind, outcome)
-    return outcome
 
 
 async def build(

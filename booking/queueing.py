@@ -4,7 +4,7 @@ The order (docs/design/queue.md): a desk gets today's waiting ticket
 with the earliest ``priority_at`` among the services it serves, the lower id first among
 equals. A walk-in's ``priority_at`` is when it was issued, a checked-in appointment's its
 booked start, and a transfer keeps it. Each use case runs inside the caller's transaction
-and never commits; outbox rows it writes are listed in ``ctx.outbox`` for after commit.
+and never commits; outbox rows it writes wake the outbox relay when the caller commits.
 """
 
 from __future__ import annotations
@@ -465,9 +465,7 @@ async def _tell_when_due(
             wait = await estimate(conn, location, candidate.service_id, ctx.now, candidate.ahead)
             close = wait.estimated_minutes <= candidate.notify_minutes
         if close:
-            outbox_id = await q.insert_call_ahead(conn, candidate.ticket_id, host, ctx.now)
-            if outbox_id is not None:
-                ctx.outbox.append(outbox_id)
+            await q.insert_call_ahead(conn, candidate.ticket_id, host, ctx.now)
 
 
 # -- desks ---------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pow_difficulty: int = 100_000
     # How long a worker may take to send one mail before another worker may try it.
     outbox_lease_seconds: int = 300
+    # The outbox relay is woken when rows commit; it also looks this often, for retries that
+    # came due and rows written while it had no listening connection.
+    outbox_poll_seconds: int = 5
     # Appointment check-in at the kiosk: from this long before the booked start until this
     # long after it; a later arrival gets a walk-in ticket from staff.
     check_in_early_minutes: int = 30
@@ -162,6 +165,7 @@ _CHECKS: Final[Mapping[str, Callable[[Any], str | None]]] = {
     "waitlist_lottery_minutes": _check_range(0, 24 * 60),
     "pow_difficulty": _check_range(0, 10_000_000),
     "outbox_lease_seconds": _check_range(1, 3600),
+    "outbox_poll_seconds": _check_range(1, 3600),
     "check_in_early_minutes": _check_range(0, 12 * 60),
     "check_in_late_minutes": _check_range(0, 12 * 60),
     "queue_close_grace_minutes": _check_range(0, 12 * 60),

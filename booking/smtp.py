@@ -117,8 +117,9 @@ class _Envelope(NamedTuple):
 class Relay:
     """Connections to the configured relay, each used by one message at a time.
 
-    There are never more than messages being sent at once (the worker's max_jobs); the
-    idle ones wait, most recently used first, until the next message or IDLE_SECONDS.
+    There are never more than messages being sent at once (the outbox relay's lanes times
+    their batch); the idle ones wait, most recently used first, until the next message or
+    IDLE_SECONDS.
     """
 
     def __init__(self, settings: Settings) -> None:

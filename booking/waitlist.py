@@ -159,10 +159,9 @@ async def join(conn: Connection, ctx: Context, request: JoinRequest) -> EntryVie
                 "please book one instead."
             )
     entry = await q.insert_entry(conn, new)
-    outbox_id = await q.insert_message(
+    await q.insert_message(
         conn, "waitlist_confirmation", entry.id, appointments.message_id(ctx.settings)
     )
-    ctx.outbox.append(outbox_id)
     return msgspec.structs.replace(await view(conn, entry), manage_token=manage)
 
 
@@ -316,7 +315,6 @@ class Allocation(msgspec.Struct, frozen=True):
     offers: int
     released: int
     lapsed_entries: int
-    outbox: list[int]
 
 
 Missed = Literal["gone", "taken"]
@@ -333,9 +331,9 @@ async def allocate(
     async with pool.acquire() as conn:
         lapsed = await q.expire_stale(conn, now, now.date())
         holding = await quarantine.holding_locations(conn, now)
-    outbox: list[int] = []
+    offers = 0
     for location in holding:
-        outbox += await _allocate_at(pool, settings, now, location, rng)
+        offers += await _allocate_at(pool, settings, now, location, rng)
     async with pool.acquire() as conn:
         await quarantine.draw_public_moments(
             conn,
@@ -343,9 +341,9 @@ async def allocate(
             timedelta(minutes=settings.waitlist_release_window_minutes),
         )
         released = await quarantine.release_due(conn, now)
-    if outbox or released:
-        log.info("waitlist: %d offer(s) made, %d unit(s) released", len(outbox), released)
-    return Allocation(len(outbox), released, lapsed, outbox)
+    if offers or released:
+        log.info("waitlist: %d offer(s) made, %d unit(s) released", offers, released)
+    return Allocation(offers, released, lapsed)
 
 
 def order_of_turns(entries: list[Entry], mode: str, rng: random.Random) -> list[Entry]:
@@ -355,24 +353,25 @@ def order_of_turns(entries: list[Entry], mode: str, rng: random.Random) -> list[
 
 async def _allocate_at(
     pool: asyncpg.Pool, settings: Settings, now: datetime, at: HoldingLocation, rng: random.Random
-) -> list[int]:
+) -> int:
+    """How many offers were made here."""
     # A lottery collects freed places for a while, so that no early request has an edge.
     lottery = timedelta(minutes=settings.waitlist_lottery_minutes)
     held_before = now - lottery if at.allocation_mode == "lottery" else now
     horizon = now + timedelta(days=MAX_DAYS_AHEAD + 1)
     async with pool.acquire() as conn, conn.transaction():
         if not await quarantine.take_turn(conn, at.id):
-            return []  # another worker is matching here right now
+            return 0  # another worker is matching here right now
         units = await quarantine.offerable_units(conn, at.id, now, horizon, held_before)
         held = [u.starts_at for u in units if u.held_back]
         if not held:
-            return []
+            return 0
         zone = ZoneInfo(at.time_zone)
         entries = await q.waiting_entries(
             conn, at.id, held[0].astimezone(zone).date(), held[-1].astimezone(zone).date()
         )
         sets: dict[tuple[int, ...], SetLocation | None] = {}
-        outbox: list[int] = []
+        offers = 0
         for entry in order_of_turns(entries, at.allocation_mode, rng):
             if not any(u.held_back for u in units):
                 break
@@ -388,12 +387,12 @@ async def _allocate_at(
                     location=location, span=spans[0], held_before=held_before,
                 )  # fmt: skip
                 units = await quarantine.offerable_units(conn, at.id, now, horizon, held_before)
-                if isinstance(outcome, list):
-                    outbox += outcome
+                if outcome == "offered":
+                    offers += 1
                     break
                 if outcome == "gone":
                     break
-    return outbox
+    return offers
 
 
 async def _set_at(conn: Connection, service_ids: list[int], slug: str) -> SetLocation | None:
@@ -429,16 +428,16 @@ async def _offer(
     location: SetLocation,
     span: tuple[datetime, datetime],
     held_before: datetime,
-) -> list[int] | Missed:
-    """The offer's outbox ids, or why there is none: the entry is gone, or the time taken."""
+) -> Literal["offered"] | Missed:
+    """Whether the offer was made, or why not: the entry is gone, or the time taken."""
 
-    async def work(conn: Connection) -> list[int] | Missed:
+    async def work(conn: Connection) -> Literal["offered"] | Missed:
         ctx = Context(settings, now)  # fresh per attempt: a retried one starts over
         if not await q.lock_waiting_entry(conn, entry.id):
             return "gone"
         await appointments.offer(conn, ctx, entry, location, span=span, held_before=held_before)
         await q.set_status(conn, entry.id, "offered", was="active")
-        return ctx.outbox
+        return "offered"
 
     try:
         return await in_transaction(pool, work)

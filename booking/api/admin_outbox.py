@@ -70,5 +70,5 @@ class OutboxController(Controller):
     async def retry(
         self, db: Transaction, clock: ClockDep, slug: FromPath[str], message_id: FromPath[int]
     ) -> None:
-        """After the address was corrected or the relay fixed; the sweep sends it."""
+        """After the address was corrected or the relay fixed; the outbox relay is woken."""
         await retry(db, clock, slug, message_id)

@@ -1,4 +1,7 @@
-"""A request's change: a retried transaction, then its messages queued after commit."""
+"""A request's change: a retried transaction, then the waitlist matcher woken after commit.
+
+Its outbox rows need nothing after commit: writing them woke the outbox relay (sql/0008).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from arq.connections import ArqRedis
 from booking.appointments import Context
 from booking.db import Connection
 from booking.db.transaction import in_transaction
-from booking.workers.enqueue import enqueue_messages, wake_matcher
+from booking.workers.enqueue import wake_matcher
 
 T = TypeVar("T")
 
@@ -27,14 +30,10 @@ class UnitOfWork:
         async def attempt(conn: Connection) -> T:
             if ctx is not None:
                 # A retried attempt starts over; rolled-back rows are gone.
-                ctx.outbox.clear()
                 ctx.rematch.clear()
             return await work(conn)
 
         result = await in_transaction(self._pool, attempt)
-        if ctx is not None and ctx.outbox:
-            # Only now: a job must never see a row its transaction might still roll back.
-            await enqueue_messages(self._queue, [(outbox_id, 0) for outbox_id in ctx.outbox])
         if ctx is not None and ctx.rematch:
             await wake_matcher(self._queue)
         return result

@@ -1,6 +1,6 @@
-"""Queries for delivering the outbox: lease a row, mark it sent or failed, find due rows.
+"""Queries for delivering the outbox: lease due rows, mark them sent or failed.
 
-A row is leased with one conditional UPDATE, so two workers never send the same row at
+Rows are leased with one conditional UPDATE, so two workers never send the same row at
 once; a worker that dies mid-send leaves a lease that simply runs out.
 """
 
@@ -24,27 +24,39 @@ class OutboxMessage(msgspec.Struct, frozen=True):
     attempts: int
 
 
-class DueMessage(msgspec.Struct, frozen=True):
-    id: int
-    attempts: int
-    stale: bool  # due for longer than ``stale_after``: whatever job it had is lost
+async def lease_due(
+    conn: Connection, now: datetime, lease_for: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due rows, oldest first, for one send attempt each.
 
-
-async def lease(
-    conn: Connection, outbox_id: int, now: datetime, lease_for: timedelta
-) -> OutboxMessage | None:
-    """Take the row for one send attempt, or None if it is sent, failed, not due or leased."""
-    row = await conn.fetchrow(
+    SKIP LOCKED: relays of several workers lease side by side without waiting on each other.
+    """
+    rows = await conn.fetch(
         """
-        update outbox set claimed_until = $2::timestamptz + $3::interval, attempts = attempts + 1
-         where id = $1 and sent_at is null and failed_at is null and not_before <= $2
-           and (claimed_until is null or claimed_until < $2)
+        update outbox set claimed_until = $1::timestamptz + $2::interval, attempts = attempts + 1
+         where id in (select id from outbox
+                       where sent_at is null and failed_at is null and not_before <= $1
+                         and (claimed_until is null or claimed_until < $1)
+                       order by not_before, id
+                       limit $3
+                         for update skip locked)
         returning id, kind, appointment_id, waitlist_entry_id, ticket_id, message_id,
                   coalesce((payload->>'sequence')::int, 0) as sequence, attempts
         """,
-        outbox_id, now, lease_for,
+        now, lease_for, limit,
     )  # fmt: skip
-    return None if row is None else OutboxMessage(**dict(row))
+    return [OutboxMessage(**dict(row)) for row in rows]
+
+
+async def mark_sent_many(conn: Connection, outbox_ids: list[int], now: datetime) -> None:
+    if outbox_ids:
+        await conn.execute(
+            """
+            update outbox set sent_at = $2, claimed_until = null, last_error = null
+             where id = any($1::bigint[])
+            """,
+            outbox_ids, now,
+        )  # fmt: skip
 
 
 async def mark_sent(conn: Connection, outbox_id: int, now: datetime, note: str | None) -> None:
@@ -68,22 +80,6 @@ async def retry_later(conn: Connection, outbox_id: int, at: datetime, reason: st
         """,
         outbox_id, at, reason[:500],
     )  # fmt: skip
-
-
-async def due_messages(
-    conn: Connection, now: datetime, limit: int, stale_after: timedelta
-) -> list[DueMessage]:
-    rows = await conn.fetch(
-        """
-        select id, attempts, not_before < $1::timestamptz - $3::interval as stale from outbox
-         where sent_at is null and failed_at is null and not_before <= $1
-           and (claimed_until is null or claimed_until < $1)
-         order by not_before, id
-         limit $2
-        """,
-        now, limit, stale_after,
-    )  # fmt: skip
-    return [DueMessage(**dict(row)) for row in rows]
 
 
 async def create_reminders(conn: Connection, now: datetime, host: str) -> list[int]:
@@ -151,7 +147,7 @@ async def location_messages(
 
 
 async def retry_failed(conn: Connection, location_id: int, outbox_id: int, now: datetime) -> bool:
-    """Due again; the attempt count stays, so the next job id is new (see workers/enqueue)."""
+    """Due again at once: the relay is woken (sql/0008) and the attempt count stays."""
     status = await conn.execute(
         """
         update outbox o set failed_at = null, not_before = $3

@@ -1,1 +1,1 @@
-"""Background work on arq: thin, id-only, idempotent tasks and periodic sweeps."""
+"""Background work: arq jobs (thin, id-only, idempotent), sweeps, and the outbox relay."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from contextlib import suppress
 from typing import Any
 
 from arq import cron
@@ -13,7 +15,8 @@ from booking.db.pool import create_pool
 from booking.redis_client import deserialize_job, redis_settings, serialize_job
 from booking.settings import Settings
 from booking.smtp import Relay
-from booking.workers.enqueue import MATCH_JOB, SEND_JOB
+from booking.workers.enqueue import MATCH_JOB
+from booking.workers.relay import OutboxRelay
 from booking.workers.tasks import (
     close_queues,
     create_reminders,
@@ -22,14 +25,20 @@ from booking.workers.tasks import (
     forget_idempotency_keys,
     match_waitlist,
     release_expired,
-    send_message,
-    sweep_outbox,
 )
+
+SHUTDOWN_GRACE_SECONDS = 12  # twice this is below compose's stop_grace_period (30 s)
 
 
 def worker_settings(
-    settings: Settings, clock: Clock | None = None, rng: random.Random | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    *,
+    relay_outbox: bool = True,
 ) -> dict[str, Any]:
+    """``relay_outbox``: run the outbox relay beside the jobs (a test's burst drains it itself)."""
+
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["clock"] = clock or SystemClock()
@@ -37,8 +46,21 @@ def worker_settings(
         ctx["rng"] = rng or random.SystemRandom()
         ctx["db_pool"] = await create_pool(settings)
         ctx["relay"] = Relay(settings)
+        ctx["outbox"] = OutboxRelay(ctx["db_pool"], settings, ctx["clock"], ctx["relay"].send)
+        if relay_outbox:
+            ctx["outbox_task"] = asyncio.create_task(ctx["outbox"].run(), name="outbox-relay")
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        task = ctx.get("outbox_task")
+        if task is not None:
+            # The mails in flight are finished; a send stuck past the grace is cancelled and
+            # its row sent again once its lease runs out.
+            ctx["outbox"].stop()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_GRACE_SECONDS)
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         relay = ctx.get("relay")
         if relay is not None:
             await relay.close()
@@ -52,9 +74,6 @@ def worker_settings(
             extend_grids,
             release_expired,
             forget_idempotency_keys,
-            # A short-kept result: a failed attempt must not block the sweep's re-queue long.
-            func(send_message, name=SEND_JOB, keep_result=60),
-            sweep_outbox,
             create_reminders,
             close_queues,
             # No kept result: the wake-up's fixed job id is free again once a run is done.
@@ -64,7 +83,6 @@ def worker_settings(
             cron(erase_personal_data, hour={3}, minute={17}, unique=True),
             cron(forget_idempotency_keys, hour={3}, minute={47}, unique=True),
             cron(release_expired, second={0, 30}, unique=True, run_at_startup=True),
-            cron(sweep_outbox, second={15, 45}, unique=True, run_at_startup=True),
             cron(match_waitlist, second={0, 15, 30, 45}, unique=True, run_at_startup=True),
             cron(create_reminders, minute=set(range(0, 60, 5)), unique=True),
             cron(close_queues, minute=set(range(3, 60, 10)), unique=True, run_at_startup=True),
@@ -78,13 +96,13 @@ def worker_settings(
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
         "max_jobs": 20,
-        # arq looks for new jobs this often (its default is half a second): a mail queued
-        # after a booking goes out at once, and a burst is not paused between batches.
+        # arq looks for new jobs this often (its default is half a second): the waitlist
+        # matcher woken by a cancellation runs at once.
         "poll_delay": 0.05,
         "job_timeout": 300,
         "keep_result": 3600,
         "handle_signals": True,
-        # SIGTERM: take no new jobs, let running ones (a mail being sent) finish for this
-        # long, then cancel; compose's stop_grace_period (30 s) is longer.
-        "job_completion_wait": 20,
+        # SIGTERM: take no new jobs, let running ones finish for this long, then cancel;
+        # compose's stop_grace_period (30 s) is longer.
+        "job_completion_wait": SHUTDOWN_GRACE_SECONDS,
     }

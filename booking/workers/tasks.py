@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from booking import appointments, notifications, queueing, waitlist
+from booking import appointments, queueing, waitlist
 from booking.db import outbox
 from booking.db.appointments import delete_old_idempotency_keys
 from booking.db.privacy import erase_personal_data_before
 from booking.grid import regenerate_all_grids
-from booking.workers.enqueue import enqueue_messages, wake_matcher
+from booking.workers.enqueue import wake_matcher
 
 log = logging.getLogger("booking.worker")
 
@@ -47,7 +47,6 @@ async def match_waitlist(ctx: dict[str, Any]) -> dict[str, int]:
     """Every quarter minute and on demand: offer freed capacity to the waitlist, release
     what nobody wanted to the public once its moment has come."""
     done = await waitlist.allocate(ctx["db_pool"], ctx["settings"], ctx["clock"].now(), ctx["rng"])
-    await enqueue_messages(ctx["redis"], [(outbox_id, 0) for outbox_id in done.outbox])
     return {"offers": done.offers, "released": done.released, "lapsed": done.lapsed_entries}
 
 
@@ -65,40 +64,12 @@ async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
         return await delete_old_idempotency_keys(conn, ctx["clock"].now() - keep)
 
 
-async def send_message(ctx: dict[str, Any], outbox_id: int) -> str:
-    return await notifications.deliver(
-        ctx["db_pool"],
-        ctx["settings"],
-        ctx["clock"].now(),
-        outbox_id,
-        ctx["relay"].send,
-    )
-
-
-async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Queue every due row still unsent: Redis was down, or the API died after commit.
-
-    A worker killed between taking a row's job and leasing the row leaves that job marked
-    as running for arq's in-progress timeout, and the row's job id taken. A row due for
-    longer than a lease has lost its job so, and gets one under an id of this minute.
-    """
-    now = ctx["clock"].now()
-    stale_after = timedelta(seconds=ctx["settings"].outbox_lease_seconds)
-    async with ctx["db_pool"].acquire() as conn:
-        due = await outbox.due_messages(conn, now, 500, stale_after)
-    queued = await enqueue_messages(ctx["redis"], [(m.id, m.attempts) for m in due if not m.stale])
-    stale = [(m.id, m.attempts) for m in due if m.stale]
-    if stale:
-        queued += await enqueue_messages(ctx["redis"], stale, again=f"{now:%Y%m%d%H%M}")
-    return queued
-
-
 async def create_reminders(ctx: dict[str, Any]) -> int:
+    """Every five minutes: the reminders now due; writing them wakes the outbox relay."""
     settings = ctx["settings"]
     host = urlsplit(settings.public_url).hostname or "localhost"
     async with ctx["db_pool"].acquire() as conn:
-        created = await outbox.create_reminders(conn, ctx["clock"].now(), host)
-    return await enqueue_messages(ctx["redis"], [(outbox_id, 0) for outbox_id in created])
+        return len(await outbox.create_reminders(conn, ctx["clock"].now(), host))
 
 
 async def erase_personal_data(ctx: dict[str, Any]) -> dict[str, int]:

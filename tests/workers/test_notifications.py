@@ -300,3 +300,36 @@ async def test_admins_see_a_refused_mail_and_can_send_it_again(
     assert len(inbox.messages) == 1
     again = (await client.get("/api/v1/admin/locations/mitte/outbox", headers=admin)).json()
     assert again == []
+
+
+async def test_a_mail_that_cannot_be_built_is_retried_alone_and_the_others_go_out(
+    client: AsyncTestClient[Litestar],
+    mail_settings: Settings,
+    clock: FixedClock,
+    inbox: Inbox,
+    db: asyncpg.Connection,
+) -> None:
+    earliest = (
+        await client.get("/api/v1/availability/earliest", params={"service": "beglaubigung"})
+    ).json()["locations"]
+    for slug in ("mitte", "nord"):
+        start = next(e["earliest"] for e in earliest if e["location"]["slug"] == slug)
+        booking = {**BOOKING, "location": slug, "services": ["beglaubigung"], "start": start}
+        assert (await client.post("/api/v1/appointments", json=booking)).status_code == 201
+    # A time zone that vanished from the system: Nord's times cannot be written any more.
+    await db.execute("update location set time_zone = 'Mars/Olympus' where slug = 'nord'")
+    await run_worker(mail_settings, clock)
+    assert len(inbox.messages) == 1
+    assert "Mitte" in inbox.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    row = await db.fetchrow(
+        """
+        select o.attempts, o.sent_at, o.failed_at, o.last_error, o.not_before
+          from outbox o join appointment a on a.id = o.appointment_id
+          join location l on l.id = a.location_id
+         where l.slug = 'nord'
+        """
+    )
+    assert row is not None
+    assert (row["attempts"], row["sent_at"], row["failed_at"]) == (1, None, None)
+    assert row["last_error"] == "could not build the mail: ZoneInfoNotFoundError"
+    assert row["not_before"] > clock.now()

@@ -80,7 +80,7 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_recorded(
 
     await asyncio.sleep(
         2.5
-    )  # the dead worker's leases run out; the new one's first sweep sees them
+    )  # the dead worker's leases run out; the new one's first look at start sees them
     second = start_worker(env, tmp_path / "second")
     try:
         await wait_for(all_recorded, 180)
