@@ -37,8 +37,14 @@ SCENARIOS: dict[str, Scenario] = {
         "none: generated valid and invalid requests against every operation",
     ),
     "postgres_restart": Scenario(
-        "tests/faults/test_postgres_restart.py",
+        "tests/faults/test_postgres_restart.py::"
+        "test_a_postgres_restart_under_load_gives_fast_503s_and_loses_nothing",
         "PostgreSQL shut down fast under booking load, away 2 s, started again",
+    ),
+    "worker_postgres_restart": Scenario(
+        "tests/faults/test_postgres_restart.py::"
+        "test_the_worker_listens_again_after_a_postgres_restart_and_sends_what_follows",
+        "PostgreSQL shut down fast under a running worker, away 2 s, started again",
     ),
     "redis_restart": Scenario(
         "tests/faults/test_redis_restart.py",

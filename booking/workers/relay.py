@@ -78,11 +78,7 @@ class OutboxRelay:
         try:
             while not self._stopping:
                 self._wake.clear()
-                try:
-                    await self.drain()
-                except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
-                    # The rows it had leased are tried again once their leases run out.
-                    log.warning("outbox relay interrupted (%s); carrying on", type(exc).__name__)
+                await self.drain()
                 with suppress(TimeoutError):
                     async with asyncio.timeout(self._settings.outbox_poll_seconds):
                         await self._wake.wait()
@@ -98,19 +94,27 @@ class OutboxRelay:
 
     async def _lane(self) -> int:
         handled = 0
+        try:
+            while not self._stopping and (done := await self._batch()):
+                handled += done
+        except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
+            # Say, the database went away. The lane's leased rows are tried again once their
+            # leases run out; the relay looks again when woken or at its next poll.
+            log.warning("outbox relay lane stopped (%s)", type(exc).__name__)
+        return handled
+
+    async def _batch(self) -> int:
+        """Lease, build, send and record one batch; how many rows it had."""
+        now = self._clock.now()
         lease_for = timedelta(seconds=self._settings.outbox_lease_seconds)
-        while not self._stopping:
-            now = self._clock.now()
-            async with self._pool.acquire() as conn:
-                batch = await outbox.lease_due(conn, now, lease_for, BATCH)
-                if not batch:
-                    return handled
-                mails = [await self._build(conn, now, message) for message in batch]
-            attempts = await asyncio.gather(*map(self._attempt, batch, mails))
+        async with self._pool.acquire() as conn:
+            batch = await outbox.lease_due(conn, now, lease_for, BATCH)
+            mails = [await self._build(conn, now, message) for message in batch]
+        attempts = await asyncio.gather(*map(self._attempt, batch, mails))
+        if attempts:
             async with self._pool.acquire() as conn:
                 await _record(conn, now, attempts)
-            handled += len(batch)
-        return handled
+        return len(batch)
 
     async def _build(
         self, conn: Connection, now: datetime, message: OutboxMessage

@@ -1,4 +1,4 @@
-"""PostgreSQL restarted under load.
+"""PostgreSQL restarted under load, and under a worker.
 
 A ``booking serve`` of its own talks to a PostgreSQL of its own while citizens keep booking.
 The database is shut down fast (as an operator's restart does: sessions are ended), stays
@@ -6,7 +6,8 @@ away for two seconds and starts again. While it is away every request must get a
 in the common error format, never a 500 and never a hang; afterwards the same server process
 must serve again by itself (its pool reconnects). Then the database is the judge: every
 request either committed its appointment with its message or left nothing, and sending the
-unanswered ones again with their Idempotency-Key books each exactly once.
+unanswered ones again with their Idempotency-Key books each exactly once. A worker lives
+through the restart too: its outbox relay listens again and sends the mails that follow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import itertools
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from booking.demo import seed_demo
 from booking.embedded import EmbeddedPostgres
 from tests.faults.support import Attempt, free_starts
 from tests.integrity import assert_units_match_appointments, booked_emails
-from tests.processes import service_env, start_serve
+from tests.processes import Inbox, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
+from tests.workers.test_worker_faults import MESSAGES, queue_confirmations
 
 CLIENTS = 6
 DOWN_SECONDS = 2.0
@@ -134,3 +136,51 @@ async def test_a_postgres_restart_under_load_gives_fast_503s_and_loses_nothing(
         messages_checked=len(booked),
         lost=len(lost),
     )
+
+
+async def test_the_worker_listens_again_after_a_postgres_restart_and_sends_what_follows(
+    own_postgres: tuple[EmbeddedPostgres, str], redis_url: str, redis: Redis, tmp_path: Path
+) -> None:
+    postgres, url = own_postgres
+    # The relay looks on its own only once an hour: after the restart, only its listening
+    # connection, opened again, can wake it for the rows that follow.
+    with Inbox() as inbox:
+        env = service_env(url, redis_url, smtp_port=str(inbox.port), outbox_poll_seconds="3600")
+        worker = start_worker(env, tmp_path)
+
+        def listened() -> int:
+            return sum(r.get("message") == "listening on outbox" for r in worker.log_records())
+
+        try:
+            await wait_for(_at_least(listened, 1), 60)
+            await asyncio.to_thread(postgres.interrupt)
+            await asyncio.sleep(DOWN_SECONDS)
+            await asyncio.to_thread(postgres.resume)
+            await wait_for(_at_least(listened, 2), 60)
+            conn = await asyncpg.connect(url)
+            try:
+                await queue_confirmations(conn)
+
+                async def all_arrived() -> bool:
+                    return len(inbox.received) >= MESSAGES
+
+                await wait_for(all_arrived, 60)
+            finally:
+                await conn.close()
+            assert worker.process.poll() is None, worker.log_text()
+        finally:
+            exit_status = worker.terminate()
+    expected = {f"<m{n}@test.local>" for n in range(MESSAGES)}
+    assert sorted(inbox.received) == sorted(expected)
+    assert exit_status == 0
+    record(
+        "worker_postgres_restart", faults=1, messages_checked=MESSAGES,
+        lost=len(expected - set(inbox.received)),
+    )  # fmt: skip
+
+
+def _at_least(count: Callable[[], int], n: int) -> Callable[[], Awaitable[bool]]:
+    async def reached() -> bool:
+        return count() >= n
+
+    return reached
