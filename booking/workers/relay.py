@@ -135,6 +135,8 @@ class OutboxRelay:
             return Attempt(message, "failed", str(exc))
         except TemporaryFailure as exc:
             return _temporary(message, str(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded with the others, not stranding them
+            return _temporary(message, f"could not send the mail: {type(exc).__name__}")
         return Attempt(message, "sent", "")
 
 
