@@ -5,7 +5,6 @@ The relay (workers/relay.py) leases the rows, sends what is built here and recor
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -21,8 +20,6 @@ from booking.db import appointments as q
 from booking.db import waitlist as wq
 from booking.db.outbox import OutboxMessage
 from booking.settings import Settings
-
-log = logging.getLogger("booking.outbox")
 
 MAX_ATTEMPTS = 12  # about a day of backing off
 Sender = Callable[[Message], Awaitable[None]]

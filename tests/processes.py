@@ -73,6 +73,10 @@ class Service:
                     continue
         return records
 
+    def logged(self, message: str) -> int:
+        """How often the process logged exactly this message."""
+        return sum(record.get("message") == message for record in self.log_records())
+
     def errors(self) -> list[str]:
         """Log records at ERROR or worse (a server that answered 500 logged one), and
         tracebacks printed outside the log (a crash before logging was set up)."""
@@ -147,6 +151,15 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {seconds} s")
         await asyncio.sleep(0.1)
+
+
+def reached(count: Callable[[], int], n: int) -> Callable[[], Awaitable[bool]]:
+    """A condition for ``wait_for``: ``count()`` is at least ``n``."""
+
+    async def condition() -> bool:
+        return count() >= n
+
+    return condition
 
 
 class Inbox:

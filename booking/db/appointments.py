@@ -455,13 +455,11 @@ async def enqueue_message(
     appointment_id: int,
     message_id: str,
     sequence: int,
-) -> int:
-    outbox_id: int = await conn.fetchval(
+) -> None:
+    await conn.execute(
         """
         insert into outbox (kind, appointment_id, message_id, payload)
         values ($1, $2, $3, jsonb_build_object('sequence', $4::int))
-        returning id
         """,
         kind, appointment_id, message_id, sequence,
     )  # fmt: skip
-    return outbox_id

@@ -507,22 +507,18 @@ async def call_ahead_due(
     return [CallAheadDue(**dict(row)) for row in rows]
 
 
-async def insert_call_ahead(
-    conn: Connection, ticket_id: int, host: str, now: datetime
-) -> int | None:
-    """The outbox row of the ticket's one call-ahead mail; None if it has one already."""
-    outbox_id: int | None = await conn.fetchval(
+async def insert_call_ahead(conn: Connection, ticket_id: int, host: str, now: datetime) -> None:
+    """The outbox row of the ticket's one call-ahead mail, unless it has one already."""
+    await conn.execute(
         """
         insert into outbox (kind, ticket_id, message_id, not_before)
         values ('call_ahead', $1, '<' || gen_random_uuid() || '@' || $2 || '>', $3)
         on conflict (ticket_id) where kind = 'call_ahead' do nothing
-        returning id
         """,
         ticket_id,
         host,
         now,
     )
-    return outbox_id
 
 
 # -- the day's appointments ----------------------------------------------------------------

@@ -268,15 +268,11 @@ async def locations_by_ids(conn: Connection, location_ids: list[int]) -> list[Pl
     return [Place(**dict(row)) for row in rows]
 
 
-async def insert_message(conn: Connection, kind: str, entry_id: int, message_id: str) -> int:
-    outbox_id: int = await conn.fetchval(
-        """
-        insert into outbox (kind, waitlist_entry_id, message_id) values ($1, $2, $3)
-        returning id
-        """,
+async def insert_message(conn: Connection, kind: str, entry_id: int, message_id: str) -> None:
+    await conn.execute(
+        "insert into outbox (kind, waitlist_entry_id, message_id) values ($1, $2, $3)",
         kind, entry_id, message_id,
     )  # fmt: skip
-    return outbox_id
 
 
 async def waiting_per_location(conn: Connection) -> list[LocationWaiting]:

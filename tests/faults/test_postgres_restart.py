@@ -17,7 +17,7 @@ import itertools
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from booking.demo import seed_demo
 from booking.embedded import EmbeddedPostgres
 from tests.faults.support import Attempt, free_starts
 from tests.integrity import assert_units_match_appointments, booked_emails
-from tests.processes import Inbox, service_env, start_serve, start_worker, wait_for
+from tests.processes import Inbox, reached, service_env, start_serve, start_worker, wait_for
 from tests.reliability import record
 from tests.workers.test_worker_faults import MESSAGES, queue_confirmations
 
@@ -149,22 +149,18 @@ async def test_the_worker_listens_again_after_a_postgres_restart_and_sends_what_
         worker = start_worker(env, tmp_path)
 
         def listened() -> int:
-            return sum(r.get("message") == "listening on outbox" for r in worker.log_records())
+            return worker.logged("listening on outbox")
 
         try:
-            await wait_for(_at_least(listened, 1), 60)
+            await wait_for(reached(listened, 1), 60)
             await asyncio.to_thread(postgres.interrupt)
             await asyncio.sleep(DOWN_SECONDS)
             await asyncio.to_thread(postgres.resume)
-            await wait_for(_at_least(listened, 2), 60)
+            await wait_for(reached(listened, 2), 60)
             conn = await asyncpg.connect(url)
             try:
                 await queue_confirmations(conn)
-
-                async def all_arrived() -> bool:
-                    return len(inbox.received) >= MESSAGES
-
-                await wait_for(all_arrived, 60)
+                await wait_for(reached(lambda: len(inbox.received), MESSAGES), 60)
             finally:
                 await conn.close()
             assert worker.process.poll() is None, worker.log_text()
@@ -177,10 +173,3 @@ async def test_the_worker_listens_again_after_a_postgres_restart_and_sends_what_
         "worker_postgres_restart", faults=1, messages_checked=MESSAGES,
         lost=len(expected - set(inbox.received)),
     )  # fmt: skip
-
-
-def _at_least(count: Callable[[], int], n: int) -> Callable[[], Awaitable[bool]]:
-    async def reached() -> bool:
-        return count() >= n
-
-    return reached

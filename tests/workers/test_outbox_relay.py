@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from booking.settings import Settings
-from tests.processes import Inbox, service_env, start_worker, wait_for
+from tests.processes import Inbox, reached, service_env, start_worker, wait_for
 from tests.workers.test_worker_faults import MESSAGES, queue_confirmations
 
 
@@ -25,19 +25,12 @@ async def test_a_mail_goes_out_when_its_row_commits_without_waiting_for_a_poll(
         worker = start_worker(env, tmp_path)
         try:
             # Its first look, at start, finds nothing; then the rows commit.
-            async def listening() -> bool:
-                return any(r.get("message") == "listening on outbox" for r in worker.log_records())
-
-            await wait_for(listening, 60)
+            await wait_for(reached(lambda: worker.logged("listening on outbox"), 1), 60)
             async with db.transaction():
                 await queue_confirmations(db)
                 await asyncio.sleep(0.5)
                 assert inbox.received == [], "nothing may go out before the commit"
-
-            async def all_arrived() -> bool:
-                return len(inbox.received) >= MESSAGES
-
-            await wait_for(all_arrived, 60)
+            await wait_for(reached(lambda: len(inbox.received), MESSAGES), 60)
         finally:
             worker.terminate()
     assert sorted(inbox.received) == sorted(f"<m{n}@test.local>" for n in range(MESSAGES))
