@@ -157,14 +157,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     require_secret_key(settings)
-    from arq.worker import run_worker
+    from arq.worker import create_worker
     from redis.exceptions import RedisError
 
-    from booking.workers.settings import worker_settings
+    from booking.workers.settings import shutdown, worker_settings
 
+    worker = create_worker(worker_settings(settings))
     try:
-        run_worker(worker_settings(settings))
+        worker.run()
     except (RedisError, OSError) as exc:
+        # arq's own close stops at Redis and skips our shutdown: the mails in flight are
+        # finished (and recorded) here, or their rows would wait for their leases to run out.
+        worker.loop.run_until_complete(shutdown(worker.ctx))
         # arq does not reconnect; exiting lets the supervisor (compose, systemd, booking dev)
         # start a fresh worker; its outbox relay looks at start, so no mail is missed.
         raise CommandError(f"lost the queue (Redis): {exc}; exiting for a restart") from None

@@ -30,6 +30,27 @@ from booking.workers.tasks import (
 SHUTDOWN_GRACE_SECONDS = 12  # twice this is below compose's stop_grace_period (30 s)
 
 
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Finish the mails in flight, then close what ``on_startup`` opened; a second call
+    does nothing (see cli.cmd_worker: arq skips it when Redis is gone)."""
+    task = ctx.pop("outbox_task", None)
+    if task is not None:
+        # A send stuck past the grace is cancelled and its row sent again once its lease
+        # runs out.
+        ctx["outbox"].stop()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_GRACE_SECONDS)
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    relay = ctx.pop("relay", None)
+    if relay is not None:
+        await relay.close()
+    pool = ctx.pop("db_pool", None)
+    if pool is not None:
+        await pool.close()
+
+
 def worker_settings(
     settings: Settings,
     clock: Clock | None = None,
@@ -49,24 +70,6 @@ def worker_settings(
         ctx["outbox"] = OutboxRelay(ctx["db_pool"], settings, ctx["clock"], ctx["relay"].send)
         if relay_outbox:
             ctx["outbox_task"] = asyncio.create_task(ctx["outbox"].run(), name="outbox-relay")
-
-    async def on_shutdown(ctx: dict[str, Any]) -> None:
-        task = ctx.get("outbox_task")
-        if task is not None:
-            # The mails in flight are finished; a send stuck past the grace is cancelled and
-            # its row sent again once its lease runs out.
-            ctx["outbox"].stop()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_GRACE_SECONDS)
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-        relay = ctx.get("relay")
-        if relay is not None:
-            await relay.close()
-        pool = ctx.get("db_pool")
-        if pool is not None:
-            await pool.close()
 
     return {
         "functions": [
@@ -92,7 +95,7 @@ def worker_settings(
         ],
         "redis_settings": redis_settings(settings),
         "on_startup": on_startup,
-        "on_shutdown": on_shutdown,
+        "on_shutdown": shutdown,
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
         "max_jobs": 20,

@@ -114,3 +114,29 @@ async def test_a_worker_that_loses_redis_exits_for_its_supervisor(
     assert worker.process.wait(60) == 2
     last_line = worker.log_text().strip().splitlines()[-1]
     assert last_line.startswith("booking: error: lost the queue (Redis)")
+
+
+async def test_a_worker_that_loses_redis_finishes_the_mails_it_is_sending_before_it_exits(
+    database_url: str, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await queue_confirmations(db)
+    own = EmbeddedRedis(tmp_path / "redis", persist=False)
+    with Inbox(delay=2.0) as inbox:
+        env = service_env(database_url, own.url(), smtp_port=str(inbox.port))
+        worker = start_worker(env, tmp_path / "worker")
+        try:
+            await wait_for(inbox.in_conversation, 90)
+        finally:
+            own.stop()
+        assert worker.process.wait(60) == 2, worker.log_text()
+    # Every mail it had taken is recorded; none waits for its lease to run out.
+    stranded = await db.fetchval(
+        "select count(*) from outbox where claimed_until is not null and sent_at is null"
+    )
+    assert stranded == 0
+    sent = {
+        r["message_id"]
+        for r in await db.fetch("select message_id from outbox where sent_at is not null")
+    }
+    assert sent == set(inbox.received)
+    assert sent
